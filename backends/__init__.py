@@ -1,0 +1,74 @@
+"""Executors that run a batch of independent tasks, chosen by name.
+
+The registry maps a name to the module and class that implement it, so an
+optional backend's library is imported only when that backend is chosen.
+Adding a backend is one module and one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import NamedTuple
+
+from backends.base import Backend, BackendError, ProcessBackend
+
+
+class Entry(NamedTuple):
+    module: str
+    cls: str
+    description: str
+    install_hint: str = ""
+
+
+REGISTRY: dict[str, Entry] = {
+    "sequential": Entry(
+        "backends.sequential", "SequentialBackend", "one task after another, in this process"
+    ),
+    "threads": Entry(
+        "backends.threads", "ThreadsBackend", "concurrent.futures.ThreadPoolExecutor (one GIL)"
+    ),
+    "pool": Entry("backends.pool", "PoolBackend", "multiprocessing.Pool processes"),
+    "futures": Entry(
+        "backends.futures", "FuturesBackend", "concurrent.futures.ProcessPoolExecutor processes"
+    ),
+    "joblib": Entry("backends.joblib", "JoblibBackend", "joblib.Parallel on loky processes"),
+}
+
+
+def names() -> list[str]:
+    """Every registered backend name, sorted."""
+    return sorted(REGISTRY)
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The class registered as ``name``; a clear error for an unknown or uninstalled one."""
+    entry = REGISTRY.get(name)
+    if entry is None:
+        raise BackendError(f"unknown backend {name!r}; choose from: {', '.join(names())}")
+    try:
+        module = importlib.import_module(entry.module)
+    except ImportError as exc:
+        raise BackendError(
+            f"backend {name!r} needs {exc.name}, which is not installed: {entry.install_hint}"
+        ) from exc
+    return getattr(module, entry.cls)
+
+
+def is_available(name: str) -> bool:
+    """Whether the backend's library can be imported here."""
+    try:
+        backend_class(name)
+    except BackendError:
+        return False
+    return True
+
+
+def create(name: str, workers: int = 1, start_method: str | None = None) -> Backend:
+    """A new, not yet opened, backend ``name`` with ``workers`` workers."""
+    cls = backend_class(name)
+    if issubclass(cls, ProcessBackend):
+        return cls(workers, start_method=start_method)
+    return cls(workers)
+
+
+__all__ = ["Backend", "BackendError", "ProcessBackend", "backend_class", "create", "names"]

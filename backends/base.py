@@ -1,0 +1,106 @@
+"""The Backend interface: an executor of independent tasks.
+
+A backend is shaped like ``concurrent.futures.Executor``: it is opened and
+closed (a context manager, so that starting its workers is timed apart from the
+work), and it runs one function over a batch of task descriptors, yielding
+``(index, result)`` pairs in the order the tasks finish.  It knows nothing of
+MapReduce: the engine decides what a task is.
+"""
+
+from __future__ import annotations
+
+import abc
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+START_METHODS = ("fork", "spawn", "forkserver")
+
+
+class BackendError(ValueError):
+    """A backend was asked for something it cannot do (bad name, count or setting)."""
+
+
+def call_indexed(fn: Callable[[T], R], indexed_task: tuple[int, T]) -> tuple[int, R]:
+    """Run ``fn`` on one task and tag its result with the task's index.
+
+    Module-level so that it pickles: pools that only return results (not which
+    task they came from) send this instead of ``fn``.
+    """
+    index, task = indexed_task
+    return index, fn(task)
+
+
+def _do_nothing(task: int) -> int:
+    return task
+
+
+class Backend(abc.ABC):
+    """Runs a function over a list of independent tasks on ``workers`` workers."""
+
+    name: ClassVar[str]
+
+    def __init__(self, workers: int = 1) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise BackendError(f"workers must be a whole number of at least 1, not {workers!r}")
+        self.workers = workers
+
+    @abc.abstractmethod
+    def run(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(tasks[index]))`` for every task, as each one finishes.
+
+        An exception raised by ``fn`` is raised here, with the worker's
+        traceback chained as its cause where the library provides one.
+        """
+
+    def open(self) -> Backend:
+        """Start the workers and wait until each can take a task."""
+        self._start()
+        for _ in self.run(_do_nothing, range(self.workers)):
+            pass
+        return self
+
+    def close(self) -> None:
+        """Stop the workers; none outlives this call."""
+
+    def _start(self) -> None:
+        """Create the pool; subclasses that have one override this."""
+
+    def __enter__(self) -> Backend:
+        return self.open()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} workers={self.workers}>"
+
+
+class ProcessBackend(Backend):
+    """A backend whose workers are processes, started by a chosen start method."""
+
+    start_methods: ClassVar[tuple[str, ...]] = START_METHODS
+
+    def __init__(self, workers: int = 1, start_method: str | None = None) -> None:
+        super().__init__(workers)
+        if start_method is not None and start_method not in self.start_methods:
+            raise BackendError(
+                f"backend {self.name!r} cannot use start method {start_method!r}; "
+                f"choose from: {', '.join(self.start_methods)}"
+            )
+        self.start_method = start_method or self.default_start_method()
+
+    def default_start_method(self) -> str:
+        """The platform's default (``fork`` on Linux before Python 3.14)."""
+        return multiprocessing.get_start_method()
+
+    @property
+    def context(self) -> Any:
+        """The ``multiprocessing`` context for this backend's start method."""
+        return multiprocessing.get_context(self.start_method)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} workers={self.workers} start_method={self.start_method}>"

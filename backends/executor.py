@@ -1,0 +1,38 @@
+"""The part shared by backends built on a ``concurrent.futures.Executor``."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, as_completed
+
+from backends.base import Backend, R, T
+
+
+class ExecutorBackend(Backend):
+    """Submits every task to an executor and yields results as they complete."""
+
+    _executor: Executor | None = None
+
+    @abc.abstractmethod
+    def _make_executor(self) -> Executor:
+        """Create the executor that will run the tasks."""
+
+    def _start(self) -> None:
+        self._executor = self._make_executor()
+
+    def run(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        if self._executor is None:
+            raise RuntimeError(f"{self!r} is not open")
+        futures = {self._executor.submit(fn, task): index for index, task in enumerate(tasks)}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

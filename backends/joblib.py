@@ -1,0 +1,51 @@
+"""joblib's ``Parallel`` on its default process backend, loky.
+
+loky keeps one reusable pool of worker processes per interpreter, started by
+fork+exec (its own start method, ``loky``), ``spawn`` or ``forkserver``; it
+refuses plain ``fork``.  With one worker joblib runs the tasks in the calling
+process, as joblib itself chooses to.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+
+import joblib
+from joblib.externals.loky import get_reusable_executor
+
+from backends.base import ProcessBackend, R, T, call_indexed
+
+
+class JoblibBackend(ProcessBackend):
+    """Runs tasks on ``workers`` loky processes through ``joblib.Parallel``."""
+
+    name = "joblib"
+    start_methods = ("loky", "spawn", "forkserver")
+    _parallel: joblib.Parallel | None = None
+
+    def default_start_method(self) -> str:
+        return "loky"
+
+    def _start(self) -> None:
+        with joblib.parallel_config(backend="loky", context=self.start_method):
+            self._parallel = joblib.Parallel(
+                n_jobs=self.workers, batch_size=1, return_as="generator_unordered"
+            )
+        self._parallel.__enter__()
+
+    def run(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        if self._parallel is None:
+            raise RuntimeError(f"{self!r} is not open")
+        indexed = functools.partial(call_indexed, fn)
+        yield from self._parallel(joblib.delayed(indexed)(pair) for pair in enumerate(tasks))
+
+    def close(self) -> None:
+        if self._parallel is None:
+            return
+        self._parallel.__exit__(None, None, None)
+        self._parallel = None
+        if self.workers > 1:
+            # Parallel leaves loky's pool running for reuse by a later call;
+            # a run owns its workers, so stop them now.
+            get_reusable_executor(reuse=True).shutdown(wait=True, kill_workers=True)

@@ -1,0 +1,1 @@
+"""The study: every job on every backend, outputs checked, timings tabulated."""

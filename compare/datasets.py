@@ -1,0 +1,29 @@
+"""The study's built-in inputs: made once from a seed, kept in a cache folder.
+
+Nothing is downloaded: each job's generator writes its default input, and the
+file is reused while its name (job, size, seed) matches.  The folder is
+``.data/`` in the working directory, or ``$MAPREDUCE_STUDY_DATA``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mapreduce.job import Job
+
+
+def data_dir() -> Path:
+    """Where generated inputs are kept."""
+    return Path(os.environ.get("MAPREDUCE_STUDY_DATA", ".data"))
+
+
+def builtin_input(job: type[Job], size: int, seed: int = 1) -> Path:
+    """The path of ``job``'s generated input of ``size`` bytes, made if missing."""
+    path = data_dir() / f"{job.name}-{size}-seed{seed}.txt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        job.generate_input(str(partial), size, seed)
+        partial.replace(path)
+    return path

@@ -1,0 +1,149 @@
+"""``python -m mapreduce``: run a job, list jobs and backends, generate inputs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+import backends
+from backends.base import START_METHODS, BackendError
+from mapreduce import driver
+from mapreduce.catalog import catalog, find_job
+from mapreduce.errors import MapReduceError, TaskError
+from mapreduce.output import format_lines, write_atomically, write_lines
+from mapreduce.progress import ProgressBar
+from mapreduce.sizes import parse_size
+
+PROG = "mapreduce"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are a single line, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive_int(text: str) -> int:
+    """An argument that must be a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def size(text: str) -> int:
+    """An argument that is a size such as ``20MB``."""
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0].strip("`"))
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    run = commands.add_parser("run", help="run a job over input files")
+    run.add_argument("job", help="a job name (see 'jobs') or module:Class")
+    run.add_argument("inputs", nargs="*", metavar="INPUT", help="input files")
+    run.add_argument("--backend", "-b", default="sequential", help="backend name (see 'backends')")
+    run.add_argument(
+        "--workers", "-w", type=positive_int, help="workers (default: the number of cores)"
+    )
+    run.add_argument(
+        "--reducers", "-r", type=positive_int, help="reduce tasks (default: the workers)"
+    )
+    run.add_argument("--splits", type=positive_int, help="map tasks (default: 4 per worker)")
+    run.add_argument("--start-method", choices=(*START_METHODS, "loky"), help="process start")
+    run.add_argument("--output", "-o", help="output file (default: standard output)")
+    run.add_argument(
+        "--verbose", "-v", action="store_true", help="show a failed worker's traceback"
+    )
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="progress bar on standard error (default: when it is a terminal)",
+    )
+
+    commands.add_parser("jobs", help="list the jobs")
+    commands.add_parser("backends", help="list the backends")
+
+    generate = commands.add_parser("generate", help="write a job's default input to a file")
+    generate.add_argument("job", help="a job name (see 'jobs')")
+    generate.add_argument("--size", type=size, default=parse_size("20MB"), help="about how big")
+    generate.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    generate.add_argument("--output", "-o", required=True, help="file to write")
+    return parser
+
+
+def command_run(args: argparse.Namespace) -> int:
+    job = find_job(args.job)()
+    if not args.inputs:
+        raise MapReduceError(f"give {job.name} one or more input files")
+    workers = args.workers or os.cpu_count() or 1
+    backend = backends.create(args.backend, workers, args.start_method)
+    checked = driver.plan(
+        job, args.inputs, backend, reducers=args.reducers or workers, splits=args.splits
+    )
+    progress = ProgressBar(force=bool(args.progress)) if args.progress is not False else None
+    try:
+        with backend:
+            result = driver.execute(checked, backend, progress)
+    finally:
+        if progress:
+            progress.finish()
+    lines = format_lines(result.output)
+    if args.output:
+        write_atomically(lines, args.output)
+    else:
+        write_lines(lines, sys.stdout)
+    return 0
+
+
+def command_jobs(args: argparse.Namespace) -> int:
+    for name, job in sorted(catalog().items()):
+        print(f"{name:<14} {job.description}")
+    return 0
+
+
+def command_backends(args: argparse.Namespace) -> int:
+    for name in backends.names():
+        entry = backends.REGISTRY[name]
+        missing = "" if backends.is_available(name) else f"  [not installed: {entry.install_hint}]"
+        print(f"{name:<11} {entry.description}{missing}")
+    return 0
+
+
+def command_generate(args: argparse.Namespace) -> int:
+    find_job(args.job).generate_input(args.output, args.size, args.seed)
+    return 0
+
+
+COMMANDS = {
+    "run": command_run,
+    "jobs": command_jobs,
+    "backends": command_backends,
+    "generate": command_generate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, run the command, and turn known errors into one line and a status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (MapReduceError, BackendError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        if getattr(args, "verbose", False) and isinstance(exc, TaskError) and exc.details:
+            print(exc.details, file=sys.stderr, end="")
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,179 @@
+"""The run driver: map, combine, partition, shuffle, sort, reduce, merge.
+
+``plan`` checks everything that can be checked before a worker starts (the
+inputs, the reducer count, that the job pickles for a process backend) and
+cuts the splits; ``execute`` runs a plan on an open backend; ``run`` does both
+around opening and closing the backend.  The study calls ``plan`` and
+``execute`` itself so that starting the pool is timed apart from the work.
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import backends
+from backends import Backend, ProcessBackend
+from mapreduce.errors import JobError, MapReduceError, TaskError, one_line
+from mapreduce.job import Job, Pair
+from mapreduce.output import digest
+from mapreduce.tasks import MapTask, ReduceTask, TaskOutput, first, run_map_task, run_reduce_task
+
+Progress = Callable[[str, int, int], None]
+
+SPLITS_PER_WORKER = 4
+"""Default map tasks per worker: enough to even out uneven splits, few enough to stay cheap."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A job, its splits and its reducer count, checked and ready to run."""
+
+    job: Job
+    splits: list[Any]
+    reducers: int
+
+
+@dataclass
+class RunResult:
+    """The output of a run, with its digest, counters and timings."""
+
+    job: str
+    backend: str
+    workers: int
+    output: list[Pair]
+    digest: str
+    counters: Counter[str]
+    seconds: dict[str, float]
+    """Wall seconds per phase: map, shuffle, reduce, merge, and their total."""
+    task_cpu_seconds: float = 0.0
+    """CPU seconds spent inside tasks, summed over every task."""
+    worker_pids: set[int] = field(default_factory=set)
+
+
+def check_picklable(job: Job, backend: Backend) -> None:
+    """Fail before any worker starts if a process backend could not receive ``job``."""
+    if not isinstance(backend, ProcessBackend):
+        return
+    try:
+        pickle.dumps(job)
+    except Exception as exc:
+        raise JobError(
+            f"job {job.name!r} cannot be sent to {backend.name} worker processes "
+            f"({one_line(exc)}); define the job class and everything it holds at module "
+            "level, with no lambdas or local functions, or use the threads backend"
+        ) from exc
+
+
+def plan(
+    job: Job,
+    inputs: Sequence[str],
+    backend: Backend,
+    *,
+    reducers: int = 1,
+    splits: int | None = None,
+) -> Plan:
+    """Check the run and cut the input into splits, before any worker starts."""
+    if isinstance(reducers, bool) or not isinstance(reducers, int) or reducers < 1:
+        raise MapReduceError(f"reducers must be a whole number of at least 1, not {reducers!r}")
+    if splits is not None and (isinstance(splits, bool) or splits < 1):
+        raise MapReduceError(f"splits must be a whole number of at least 1, not {splits!r}")
+    check_picklable(job, backend)
+    count = splits or SPLITS_PER_WORKER * backend.workers
+    return Plan(job, job.splits(list(inputs), count), reducers)
+
+
+def run_phase(
+    backend: Backend,
+    fn: Callable[[Any], TaskOutput],
+    tasks: list[Any],
+    phase: str,
+    progress: Progress | None,
+) -> list[TaskOutput]:
+    """Run one phase's tasks on the backend; return their outputs in task order."""
+    outputs: list[TaskOutput | None] = [None] * len(tasks)
+    if progress:
+        progress(phase, 0, len(tasks))
+    try:
+        for done, (index, output) in enumerate(backend.run(fn, tasks), start=1):
+            outputs[index] = output
+            if progress:
+                progress(phase, done, len(tasks))
+    except TaskError:
+        raise
+    except Exception as exc:
+        job = tasks[0].job.name
+        raise MapReduceError(
+            f"{job}: {phase} phase failed on the {backend.name} backend: {one_line(exc)}"
+        ) from exc
+    return outputs
+
+
+def execute(plan: Plan, backend: Backend, progress: Progress | None = None) -> RunResult:
+    """Run a checked plan on an open backend."""
+    job, reducers = plan.job, plan.reducers
+    seconds: dict[str, float] = {}
+    counters: Counter[str] = Counter()
+
+    start = time.perf_counter()
+    map_tasks = [
+        MapTask(job, i, len(plan.splits), split, reducers) for i, split in enumerate(plan.splits)
+    ]
+    map_outputs = run_phase(backend, run_map_task, map_tasks, "map", progress)
+    seconds["map"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    reduce_tasks = [
+        ReduceTask(job, r, reducers, [output.pairs[r] for output in map_outputs])
+        for r in range(reducers)
+    ]
+    seconds["shuffle"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    reduce_outputs = run_phase(backend, run_reduce_task, reduce_tasks, "reduce", progress)
+    seconds["reduce"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    output = list(heapq.merge(*(o.pairs for o in reduce_outputs), key=first))
+    result_digest = digest(output)
+    seconds["merge"] = time.perf_counter() - start
+    seconds["total"] = sum(seconds.values())
+
+    task_outputs = map_outputs + reduce_outputs
+    for task_output in task_outputs:
+        counters.update(task_output.counters)
+    return RunResult(
+        job=job.name,
+        backend=backend.name,
+        workers=backend.workers,
+        output=output,
+        digest=result_digest,
+        counters=counters,
+        seconds=seconds,
+        task_cpu_seconds=sum(o.cpu_seconds for o in task_outputs),
+        worker_pids={o.pid for o in task_outputs},
+    )
+
+
+def run(
+    job: Job,
+    inputs: Sequence[str],
+    backend: str | Backend = "sequential",
+    *,
+    workers: int = 1,
+    reducers: int = 1,
+    splits: int | None = None,
+    start_method: str | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run ``job`` over the files ``inputs`` on a backend, opened and closed here."""
+    if isinstance(backend, str):
+        backend = backends.create(backend, workers, start_method)
+    checked = plan(job, inputs, backend, reducers=reducers, splits=splits)
+    with backend:
+        return execute(checked, backend, progress)

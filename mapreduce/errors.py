@@ -1,0 +1,50 @@
+"""Errors a user can act on: each prints as one line naming what failed and why."""
+
+from __future__ import annotations
+
+
+class MapReduceError(Exception):
+    """Base of the engine's errors; ``str()`` is a single line for the user."""
+
+
+class InputError(MapReduceError):
+    """An input cannot be used: missing, a directory, unreadable."""
+
+
+class JobError(MapReduceError):
+    """A job cannot be found, built or sent to the workers."""
+
+
+class TaskError(MapReduceError):
+    """A map or reduce task raised; the run stops.
+
+    Raised inside the worker, pickled back to the parent, and kept one line:
+    ``wordcount: map task 3 of 8 (corpus.txt bytes 0-67108864) failed: KeyError: 'x'``.
+    ``details`` holds the worker's traceback for ``--verbose``.
+    """
+
+    def __init__(
+        self,
+        job: str,
+        phase: str,
+        index: int,
+        total: int,
+        where: str,
+        cause: str,
+        details: str = "",
+    ) -> None:
+        super().__init__(job, phase, index, total, where, cause, details)
+        self.job, self.phase, self.index, self.total = job, phase, index, total
+        self.where, self.cause, self.details = where, cause, details
+
+    def __str__(self) -> str:
+        return (
+            f"{self.job}: {self.phase} task {self.index} of {self.total} "
+            f"({self.where}) failed: {self.cause}"
+        )
+
+
+def one_line(exc: BaseException) -> str:
+    """``ExceptionType: message`` with the message folded onto one line."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

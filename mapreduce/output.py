@@ -1,0 +1,61 @@
+"""The output format, its digest, and writing it without leaving half a file.
+
+One line per pair, ``key<TAB>value``: strings as they are, anything else
+(numbers, lists, dicts) as JSON.  The digest is SHA-256 of exactly those
+bytes, so two runs have the same digest exactly when their output files are
+byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from mapreduce.job import Pair
+
+
+def format_field(value: Any) -> str:
+    """A key or value as output text: a string unchanged, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def format_lines(pairs: Iterable[Pair]) -> Iterator[str]:
+    """Each pair as one ``key<TAB>value`` line, newline included."""
+    for key, value in pairs:
+        yield f"{format_field(key)}\t{format_field(value)}\n"
+
+
+def digest(pairs: Iterable[Pair]) -> str:
+    """SHA-256 (hex) of the output text of ``pairs``."""
+    sha = hashlib.sha256()
+    for line in format_lines(pairs):
+        sha.update(line.encode("utf-8", "surrogatepass"))
+    return sha.hexdigest()
+
+
+def write_lines(lines: Iterable[str], stream: TextIO) -> None:
+    """Write ``lines`` to an open text stream."""
+    stream.writelines(lines)
+
+
+def write_atomically(lines: Iterable[str], path: str) -> None:
+    """Write ``lines`` to ``path`` through a temporary file and a rename.
+
+    A run that fails or is interrupted part way leaves no file at ``path``
+    that could pass for complete output.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".mapreduce-", suffix=".partial")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+            write_lines(lines, stream)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

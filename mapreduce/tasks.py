@@ -1,0 +1,168 @@
+"""Map and reduce tasks: the descriptors sent to workers and the code they run.
+
+Each task is a small picklable record; ``run_map_task`` and ``run_reduce_task``
+are module-level so that every backend, thread or process, can run them.  An
+exception inside a task comes back as a one-line ``TaskError`` that names the
+job, the phase, the task and its split.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, TypeVar
+
+from mapreduce.errors import TaskError, one_line
+from mapreduce.job import Job, Pair
+
+COMBINE_EVERY = 200_000
+"""Buffered map output values after which the combiner runs, bounding memory."""
+
+first = itemgetter(0)
+second = itemgetter(1)
+
+
+@dataclass(frozen=True)
+class MapTask:
+    job: Job
+    index: int
+    total: int
+    split: Any
+    reducers: int
+
+    def __str__(self) -> str:
+        return str(self.split)
+
+
+@dataclass(frozen=True)
+class ReduceTask:
+    job: Job
+    index: int
+    total: int
+    inputs: list[list[Pair]]
+    """Bucket ``index`` of every map task, in map task order."""
+
+    def __str__(self) -> str:
+        return f"partition {self.index}"
+
+
+@dataclass
+class TaskOutput:
+    """What a task sends back: its pairs (per partition for a map task) and its costs."""
+
+    pairs: list[Any]
+    counters: Counter[str]
+    pid: int = field(default_factory=os.getpid)
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+Task = TypeVar("Task", MapTask, ReduceTask)
+
+
+def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Task], TaskOutput]]:
+    """Time a task and turn any exception it raises into a ``TaskError``."""
+
+    def decorate(run: Callable[[Task], TaskOutput]) -> Callable[[Task], TaskOutput]:
+        @functools.wraps(run)
+        def wrapper(task: Task) -> TaskOutput:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                output = run(task)
+            except Exception as exc:
+                raise TaskError(
+                    task.job.name,
+                    phase,
+                    task.index,
+                    task.total,
+                    str(task),
+                    one_line(exc),
+                    traceback.format_exc(),
+                ) from exc
+            output.wall_seconds = time.perf_counter() - wall
+            output.cpu_seconds = time.thread_time() - cpu
+            return output
+
+        return wrapper
+
+    return decorate
+
+
+def combine(job: Job, groups: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
+    """Run the job's combiner over every group of buffered values."""
+    combined: dict[Any, list[Any]] = {}
+    for key, values in groups.items():
+        for out_key, out_value in job.combiner(key, values):
+            combined.setdefault(out_key, []).append(out_value)
+    return combined
+
+
+def combined_pairs(job: Job, pairs: Iterable[Pair], counters: Counter[str]) -> list[Pair]:
+    """Group map output by key and run the combiner, every ``COMBINE_EVERY`` values."""
+    groups: dict[Any, list[Any]] = {}
+    buffered = 0
+    for key, value in pairs:
+        counters["map_output_pairs"] += 1
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [value]
+        else:
+            group.append(value)
+        buffered += 1
+        if buffered >= COMBINE_EVERY:
+            groups = combine(job, groups)
+            buffered = sum(map(len, groups.values()))
+    return [(key, value) for key, values in combine(job, groups).items() for value in values]
+
+
+def partitioned(job: Job, pairs: list[Pair], reducers: int) -> list[list[Pair]]:
+    """Deal ``pairs`` into ``reducers`` buckets with the job's partitioner."""
+    if reducers == 1:
+        return [pairs]
+    buckets: list[list[Pair]] = [[] for _ in range(reducers)]
+    for pair in pairs:
+        bucket = job.partition(pair[0], reducers)
+        if not 0 <= bucket < reducers:
+            raise ValueError(
+                f"partition({pair[0]!r}, {reducers}) gave {bucket!r}, not in 0..{reducers - 1}"
+            )
+        buckets[bucket].append(pair)
+    return buckets
+
+
+@guarded("map")
+def run_map_task(task: MapTask) -> TaskOutput:
+    """Map one split, combine locally, and partition the pairs into R buckets."""
+    job, counters = task.job, Counter()
+    pairs = job.map_split(task.split, counters)
+    if job.combiner is None:
+        pairs = list(pairs)
+        counters["map_output_pairs"] += len(pairs)
+    else:
+        pairs = combined_pairs(job, pairs, counters)
+    counters["combine_output_pairs"] += len(pairs)
+    return TaskOutput(partitioned(job, pairs, task.reducers), counters)
+
+
+@guarded("reduce")
+def run_reduce_task(task: ReduceTask) -> TaskOutput:
+    """Sort one partition's pairs by key and reduce each key's values, in key order."""
+    job, counters = task.job, Counter()
+    pairs = list(itertools.chain.from_iterable(task.inputs))
+    pairs.sort(key=first)  # stable: a key's values keep map task order
+    counters["reduce_input_pairs"] += len(pairs)
+    output: list[Pair] = []
+    for key, group in itertools.groupby(pairs, key=first):
+        counters["reduce_input_groups"] += 1
+        output.extend(job.reducer(key, map(second, group)))
+    if any(a[0] > b[0] for a, b in itertools.pairwise(output)):
+        output.sort(key=first)
+    counters["output_records"] += len(output)
+    return TaskOutput(output, counters)

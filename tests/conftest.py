@@ -1,0 +1,43 @@
+"""Fixtures that run the same tests on every backend.
+
+``open_backend`` is parametrized over backend × workers (and ``spawn`` for the
+process backends) and scoped to the module, so a pool is started once and
+every test of the module runs on it.  A backend whose library is not installed
+is skipped, never silently passed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import backends
+
+PROCESS_BACKENDS = ["pool", "futures", "joblib"]
+WORKER_COUNTS = [1, 2, 4]
+
+
+def backend_param(name: str, workers: int, start_method: str | None = None):
+    label = f"{name}-{workers}" + (f"-{start_method}" if start_method else "")
+    marks = pytest.mark.skipif(not backends.is_available(name), reason=f"{name} not installed")
+    return pytest.param((name, workers, start_method), id=label, marks=marks)
+
+
+EVERY_BACKEND = [
+    backend_param(name, workers) for name in backends.names() for workers in WORKER_COUNTS
+] + [backend_param(name, 2, "spawn") for name in PROCESS_BACKENDS]
+
+
+@pytest.fixture(scope="module", params=EVERY_BACKEND)
+def open_backend(request):
+    """An open backend, shared by the tests of one module, closed after them."""
+    name, workers, start_method = request.param
+    with backends.create(name, workers, start_method) as backend:
+        yield backend
+
+
+@pytest.fixture(params=backends.names())
+def backend_name(request) -> str:
+    """Each registered backend's name, skipped if its library is missing."""
+    if not backends.is_available(request.param):
+        pytest.skip(f"{request.param} not installed")
+    return request.param

@@ -1,0 +1,64 @@
+"""Jobs and functions the tests send to workers; module-level so they pickle."""
+
+from __future__ import annotations
+
+import os
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from backends.sequential import SequentialBackend
+from jobs.wordcount import WordCount
+from mapreduce.partition import crc32_partition
+from mapreduce.tasks import run_map_task, run_reduce_task
+
+
+class FailingMapper(WordCount):
+    """Word count whose mapper records its worker's pid, then raises on a marked line."""
+
+    name = "failingmapper"
+
+    def __init__(self, pid_dir: str, marker: str = "BOOM") -> None:
+        self.pid_dir, self.marker = pid_dir, marker
+
+    def mapper(self, key: object, line: str) -> Iterator[tuple[str, int]]:
+        Path(self.pid_dir, str(os.getpid())).touch()
+        if self.marker in line:
+            raise ValueError(f"bad record {line[:20]!r}")
+        yield from super().mapper(key, line)
+
+
+def bucket_report(key: str) -> tuple[int, int, int]:
+    """In a worker: its pid, Python's salted ``hash(key)``, and the engine's bucket."""
+    time.sleep(0.05)  # long enough that every worker of the pool takes some keys
+    return os.getpid(), hash(key), crc32_partition(key, 7)
+
+
+def crc_of(data: bytes) -> int:
+    return zlib.crc32(data)
+
+
+def raise_value_error(task: int) -> int:
+    if task == 3:
+        raise ValueError(f"task {task} is bad")
+    return task
+
+
+__all__ = ["run_map_task", "run_reduce_task"]
+
+
+class LosesATaskBackend(SequentialBackend):
+    """A broken backend for the study's own test: it runs the last task in place of the first.
+
+    The kind of bug a hand-made pool has (an index off by one, a result kept
+    twice), and one the comparison must catch by its output digest.
+    """
+
+    name = "loses-a-task"
+
+    def run(self, fn, tasks):
+        tasks = list(tasks)
+        if len(tasks) > 1:
+            tasks[0] = tasks[-1]
+        return super().run(fn, tasks)

@@ -1,0 +1,55 @@
+"""The Backend contract, the same on every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+import backends
+from backends import BackendError
+from tests.helpers import crc_of, raise_value_error
+
+
+def test_runs_every_task_once_and_tags_its_index(backend_name):
+    tasks = [bytes([i]) * (i + 1) for i in range(25)]
+    with backends.create(backend_name, 2) as backend:
+        results = list(backend.run(crc_of, tasks))
+    assert sorted(index for index, _ in results) == list(range(25))
+    assert all(value == crc_of(tasks[index]) for index, value in results)
+
+
+def test_no_tasks_yields_nothing(backend_name):
+    with backends.create(backend_name, 2) as backend:
+        assert list(backend.run(crc_of, [])) == []
+
+
+def test_task_exception_reaches_the_caller(backend_name):
+    with backends.create(backend_name, 2) as backend, pytest.raises(ValueError, match="task 3"):
+        list(backend.run(raise_value_error, list(range(8))))
+
+
+def test_unknown_backend_lists_the_valid_ones():
+    with pytest.raises(BackendError) as error:
+        backends.create("thread")
+    assert str(error.value) == (
+        "unknown backend 'thread'; choose from: " + ", ".join(backends.names())
+    )
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_bad_worker_counts_are_refused(backend_name, workers):
+    with pytest.raises(BackendError, match="workers must be"):
+        backends.create(backend_name, workers)
+
+
+@pytest.mark.parametrize("name", ["pool", "futures"])
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_start_method_is_a_setting(name, method):
+    backend = backends.create(name, 2, start_method=method)
+    with backend:
+        assert sorted(backend.run(crc_of, [b"a", b"b"])) == [(0, crc_of(b"a")), (1, crc_of(b"b"))]
+    assert backend.context.get_start_method() == method
+
+
+def test_joblib_refuses_fork_with_a_reason():
+    with pytest.raises(BackendError, match="cannot use start method 'fork'"):
+        backends.create("joblib", 2, start_method="fork")

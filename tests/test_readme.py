@@ -1,0 +1,57 @@
+"""The README's worked examples (a new job, a new backend) run as written."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import backends
+from mapreduce import driver
+from mapreduce.catalog import find_job
+from tests.oracle import oracle_output, oracle_word_counts
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def example(first_line: str) -> str:
+    """The README's Python block that starts with ``first_line``."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    return next(block for block in blocks if block.startswith(first_line))
+
+
+@pytest.fixture
+def importable(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in ("linelengths", "onethreadeach"):
+        sys.modules.pop(name, None)
+
+
+def test_the_example_job_runs_by_module_and_class(importable):
+    (importable / "linelengths.py").write_text(example("# linelengths.py"))
+    text = importable / "in.txt"
+    text.write_text("ab\ncd\nefg\n\n")
+    job = find_job("linelengths:LineLengths")()
+    result = driver.run(job, [str(text)], "pool", workers=2, reducers=2)
+    assert result.output == [(0, 1), (2, 2), (3, 1)]
+
+
+def test_the_example_backend_plugs_in(importable, monkeypatch):
+    code = example("# backends/onethreadeach.py")
+    (importable / "onethreadeach.py").write_text(code)
+    line = re.search(r'"onethreadeach": Entry\((.*)\),', README.read_text()).group(1)
+    _, cls, description = (part.strip().strip('"') for part in line.split(", "))
+    monkeypatch.setitem(
+        backends.REGISTRY, "onethreadeach", backends.Entry("onethreadeach", cls, description)
+    )
+
+    text = importable / "in.txt"
+    text.write_text("one two two\nthree three three\n" * 50)
+    from jobs.wordcount import WordCount
+
+    result = driver.run(WordCount(), [str(text)], "onethreadeach", workers=3, reducers=2)
+    expected = oracle_output(oracle_word_counts([text.read_text()]))
+    assert "".join(f"{k}\t{v}\n" for k, v in result.output) == expected
