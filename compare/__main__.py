@@ -9,11 +9,11 @@ import sys
 from collections.abc import Sequence
 
 import backends
-from compare.datasets import builtin_input
 from compare.matrix import run_matrix
 from compare.report import mismatches, table
 from jobs.wordcount import WordCount
 from mapreduce.cli import OneLineParser, positive_int, size
+from mapreduce.datasets import default_input
 from mapreduce.sizes import format_size, parse_size
 
 
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"compare: error: unknown backend(s) {', '.join(unknown)}", file=sys.stderr)
         return 2
-    corpus = builtin_input(WordCount, args.size, args.seed)
+    corpus = default_input(WordCount, args.size, args.seed)
     print(
         f"word count on {corpus} ({format_size(args.size)}, seed {args.seed}); "
         f"Python {platform.python_version()}, {os.cpu_count()} cores; "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Iterable, Iterator
 
 SYLLABLES = (
     "ka ri to na mi lo se ve du pa ten bor ing ex al on re de com pro ter sta "
@@ -51,34 +52,47 @@ def make_tokens(rng: random.Random, vocabulary: list[str]) -> list[str]:
     return tokens
 
 
-def zipf_lines(seed: int) -> itertools.chain[str]:
-    """An endless stream of lines of Zipf-distributed tokens, fixed by ``seed``."""
-    rng = random.Random(seed)
-    tokens = make_tokens(rng, make_vocabulary(rng, VOCABULARY))
-    weights = list(
-        itertools.accumulate(1 / rank**ZIPF_EXPONENT for rank in range(1, len(tokens) + 1))
-    )
+def zipf_cumulative(count: int, exponent: float = ZIPF_EXPONENT) -> list[float]:
+    """Cumulative Zipf weights for ranks 1..count, for ``random.choices(cum_weights=...)``."""
+    return list(itertools.accumulate(1 / rank**exponent for rank in range(1, count + 1)))
 
-    def batches():
+
+class ZipfText:
+    """Zipf-distributed tokens of a made-up vocabulary, all fixed by ``seed``."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.tokens = make_tokens(self.rng, make_vocabulary(self.rng, VOCABULARY))
+        self.weights = zipf_cumulative(len(self.tokens))
+
+    def words(self, count: int) -> list[str]:
+        """``count`` tokens drawn by Zipf's law."""
+        return self.rng.choices(self.tokens, cum_weights=self.weights, k=count)
+
+    def sentence(self, count: int) -> str:
+        """``count`` tokens joined by spaces."""
+        return " ".join(self.words(count))
+
+    def lines(self) -> Iterator[str]:
+        """An endless stream of lines of 4 to 16 tokens."""
         while True:
-            drawn = rng.choices(tokens, cum_weights=weights, k=65_536)
+            drawn = self.words(65_536)
             at = 0
-            lines = []
             while at < len(drawn):
-                width = rng.randint(4, 16)
-                lines.append(" ".join(drawn[at : at + width]) + "\n")
+                width = self.rng.randint(4, 16)
+                yield " ".join(drawn[at : at + width]) + "\n"
                 at += width
-            yield lines
-
-    return itertools.chain.from_iterable(batches())
 
 
-def write_zipf_text(path: str, size: int, seed: int) -> int:
-    """Write whole lines of Zipf text to ``path``, up to ``size`` bytes; return how many."""
+def write_up_to(path: str, size: int, lines: Iterable[str]) -> int:
+    """Write whole ``lines`` to ``path`` until the next would pass ``size`` bytes.
+
+    Returns the bytes written.  ``lines`` must be endless or long enough.
+    """
     written = 0
     with open(path, "wb") as out:
         buffer: list[bytes] = []
-        for line in zipf_lines(seed):
+        for line in lines:
             data = line.encode("utf-8")
             if written + len(data) > size:
                 break
@@ -89,3 +103,8 @@ def write_zipf_text(path: str, size: int, seed: int) -> int:
                 buffer.clear()
         out.write(b"".join(buffer))
     return written
+
+
+def write_zipf_text(path: str, size: int, seed: int) -> int:
+    """Write whole lines of Zipf text to ``path``, up to ``size`` bytes; return how many."""
+    return write_up_to(path, size, ZipfText(seed).lines())

@@ -12,8 +12,10 @@ import backends
 from backends.base import START_METHODS, BackendError
 from mapreduce import driver
 from mapreduce.catalog import catalog, find_job
+from mapreduce.datasets import default_input
 from mapreduce.errors import MapReduceError, TaskError
-from mapreduce.output import format_lines, write_atomically, write_lines
+from mapreduce.output import write_atomically, write_lines
+from mapreduce.params import parse_assignments
 from mapreduce.progress import ProgressBar
 from mapreduce.sizes import parse_size
 
@@ -52,7 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a job over input files")
     run.add_argument("job", help="a job name (see 'jobs') or module:Class")
-    run.add_argument("inputs", nargs="*", metavar="INPUT", help="input files")
+    run.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="input files (default: the job's generated input)",
+    )
+    run.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a job parameter (repeatable; see 'jobs')",
+    )
     run.add_argument("--backend", "-b", default="sequential", help="backend name (see 'backends')")
     run.add_argument(
         "--workers", "-w", type=positive_int, help="workers (default: the number of cores)"
@@ -77,20 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = commands.add_parser("generate", help="write a job's default input to a file")
     generate.add_argument("job", help="a job name (see 'jobs')")
-    generate.add_argument("--size", type=size, default=parse_size("20MB"), help="about how big")
+    generate.add_argument("--size", type=size, help="about how big (default: the job's own)")
     generate.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     generate.add_argument("--output", "-o", required=True, help="file to write")
     return parser
 
 
 def command_run(args: argparse.Namespace) -> int:
-    job = find_job(args.job)()
-    if not args.inputs:
-        raise MapReduceError(f"give {job.name} one or more input files")
+    job_class = find_job(args.job)
+    job = job_class(**parse_assignments(args.param))
+    inputs = args.inputs
     workers = args.workers or os.cpu_count() or 1
     backend = backends.create(args.backend, workers, args.start_method)
+    if not inputs:
+        inputs = [str(default_input(job_class))]
+        print(f"{PROG}: no input given; using {inputs[0]}", file=sys.stderr)
     checked = driver.plan(
-        job, args.inputs, backend, reducers=args.reducers or workers, splits=args.splits
+        job, inputs, backend, reducers=args.reducers or workers, splits=args.splits
     )
     progress = ProgressBar(force=bool(args.progress)) if args.progress is not False else None
     try:
@@ -99,7 +117,7 @@ def command_run(args: argparse.Namespace) -> int:
     finally:
         if progress:
             progress.finish()
-    lines = format_lines(result.output)
+    lines = result.lines()
     if args.output:
         write_atomically(lines, args.output)
     else:
@@ -109,7 +127,8 @@ def command_run(args: argparse.Namespace) -> int:
 
 def command_jobs(args: argparse.Namespace) -> int:
     for name, job in sorted(catalog().items()):
-        print(f"{name:<14} {job.description}")
+        params = f"  [{job.describe_params()}]" if job.params else ""
+        print(f"{name:<14} {job.description}{params}")
     return 0
 
 
@@ -122,7 +141,8 @@ def command_backends(args: argparse.Namespace) -> int:
 
 
 def command_generate(args: argparse.Namespace) -> int:
-    find_job(args.job).generate_input(args.output, args.size, args.seed)
+    job = find_job(args.job)
+    job.generate_input(args.output, args.size or job.default_size, args.seed)
     return 0
 
 

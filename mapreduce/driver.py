@@ -13,7 +13,7 @@ import heapq
 import pickle
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,8 @@ import backends
 from backends import Backend, ProcessBackend
 from mapreduce.errors import JobError, MapReduceError, TaskError, one_line
 from mapreduce.job import Job, Pair
-from mapreduce.output import digest
+from mapreduce.output import digest, format_lines, format_pair
+from mapreduce.splits import split_pairs
 from mapreduce.tasks import MapTask, ReduceTask, TaskOutput, first, run_map_task, run_reduce_task
 
 Progress = Callable[[str, int, int], None]
@@ -32,11 +33,13 @@ SPLITS_PER_WORKER = 4
 
 @dataclass(frozen=True)
 class Plan:
-    """A job, its splits and its reducer count, checked and ready to run."""
+    """A job, its first step's splits and its reducer count, checked and ready to run."""
 
     job: Job
     splits: list[Any]
     reducers: int
+    split_count: int
+    """How many splits to cut each later step's input into."""
 
 
 @dataclass
@@ -49,11 +52,17 @@ class RunResult:
     output: list[Pair]
     digest: str
     counters: Counter[str]
+    """Summed over the steps; a later step's also appear as ``step2.<name>``."""
     seconds: dict[str, float]
-    """Wall seconds per phase: map, shuffle, reduce, merge, and their total."""
+    """Wall seconds per phase (map, shuffle, reduce, merge, over all steps) and in total."""
+    format_line: Callable[[Any, Any], str] = field(repr=False, default=format_pair)
     task_cpu_seconds: float = 0.0
     """CPU seconds spent inside tasks, summed over every task."""
     worker_pids: set[int] = field(default_factory=set)
+
+    def lines(self) -> Iterator[str]:
+        """The output as text lines, exactly as the CLI writes them."""
+        return format_lines(self.output, self.format_line)
 
 
 def check_picklable(job: Job, backend: Backend) -> None:
@@ -61,7 +70,7 @@ def check_picklable(job: Job, backend: Backend) -> None:
     if not isinstance(backend, ProcessBackend):
         return
     try:
-        pickle.dumps(job)
+        pickle.dumps(job.steps())
     except Exception as exc:
         raise JobError(
             f"job {job.name!r} cannot be sent to {backend.name} worker processes "
@@ -85,7 +94,7 @@ def plan(
         raise MapReduceError(f"splits must be a whole number of at least 1, not {splits!r}")
     check_picklable(job, backend)
     count = splits or SPLITS_PER_WORKER * backend.workers
-    return Plan(job, job.splits(list(inputs), count), reducers)
+    return Plan(job, job.steps()[0].splits(list(inputs), count), reducers, count)
 
 
 def run_phase(
@@ -114,22 +123,28 @@ def run_phase(
     return outputs
 
 
-def execute(plan: Plan, backend: Backend, progress: Progress | None = None) -> RunResult:
-    """Run a checked plan on an open backend."""
-    job, reducers = plan.job, plan.reducers
+@dataclass
+class StepResult:
+    output: list[Pair]
+    task_outputs: list[TaskOutput]
+    seconds: dict[str, float]
+
+
+def run_step(
+    step: Job, splits: list[Any], reducers: int, backend: Backend, progress: Progress | None
+) -> StepResult:
+    """Map, shuffle, reduce and merge one step of a job."""
     seconds: dict[str, float] = {}
-    counters: Counter[str] = Counter()
 
     start = time.perf_counter()
-    map_tasks = [
-        MapTask(job, i, len(plan.splits), split, reducers) for i, split in enumerate(plan.splits)
-    ]
+    step.prepare(splits, reducers)
+    map_tasks = [MapTask(step, i, len(splits), split, reducers) for i, split in enumerate(splits)]
     map_outputs = run_phase(backend, run_map_task, map_tasks, "map", progress)
     seconds["map"] = time.perf_counter() - start
 
     start = time.perf_counter()
     reduce_tasks = [
-        ReduceTask(job, r, reducers, [output.pairs[r] for output in map_outputs])
+        ReduceTask(step, r, reducers, [output.pairs[r] for output in map_outputs])
         for r in range(reducers)
     ]
     seconds["shuffle"] = time.perf_counter() - start
@@ -140,13 +155,33 @@ def execute(plan: Plan, backend: Backend, progress: Progress | None = None) -> R
 
     start = time.perf_counter()
     output = list(heapq.merge(*(o.pairs for o in reduce_outputs), key=first))
-    result_digest = digest(output)
     seconds["merge"] = time.perf_counter() - start
-    seconds["total"] = sum(seconds.values())
+    return StepResult(output, map_outputs + reduce_outputs, seconds)
 
-    task_outputs = map_outputs + reduce_outputs
-    for task_output in task_outputs:
-        counters.update(task_output.counters)
+
+def execute(plan: Plan, backend: Backend, progress: Progress | None = None) -> RunResult:
+    """Run a checked plan on an open backend, step after step."""
+    job = plan.job
+    seconds: Counter[str] = Counter()
+    counters: Counter[str] = Counter()
+    task_outputs: list[TaskOutput] = []
+    splits, output = plan.splits, []
+    for number, step in enumerate(job.steps(), start=1):
+        if number > 1:
+            splits = split_pairs(output, plan.split_count, number - 1)
+        step_result = run_step(step, splits, plan.reducers, backend, progress)
+        output = step_result.output
+        seconds.update(step_result.seconds)
+        task_outputs += step_result.task_outputs
+        for task_output in step_result.task_outputs:
+            counters.update(task_output.counters)
+            if number > 1:
+                counters.update({f"step{number}.{k}": v for k, v in task_output.counters.items()})
+
+    start = time.perf_counter()
+    result_digest = digest(format_lines(output, job.format_line))
+    seconds["merge"] += time.perf_counter() - start
+    seconds["total"] = sum(seconds.values())
     return RunResult(
         job=job.name,
         backend=backend.name,
@@ -154,7 +189,8 @@ def execute(plan: Plan, backend: Backend, progress: Progress | None = None) -> R
         output=output,
         digest=result_digest,
         counters=counters,
-        seconds=seconds,
+        seconds=dict(seconds),
+        format_line=job.format_line,
         task_cpu_seconds=sum(o.cpu_seconds for o in task_outputs),
         worker_pids={o.pid for o in task_outputs},
     )

@@ -22,22 +22,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
-from mapreduce.errors import InputError, JobError
+from mapreduce.errors import JobError
+from mapreduce.output import format_pair
+from mapreduce.params import Param, resolve
 from mapreduce.partition import crc32_partition
-from mapreduce.splits import FileSplit, plan_splits
+from mapreduce.splits import number_lines, plan_splits
 
 Pair = tuple[Any, Any]
-
-
-def decode_line(raw: bytes, split: FileSplit, offset: int) -> str:
-    """``raw`` decoded as UTF-8, or an ``InputError`` naming the file and byte."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{split.path} byte {offset + exc.start} is not UTF-8 "
-            f"(0x{raw[exc.start]:02x}); convert the file to UTF-8"
-        ) from None
 
 
 class Job:
@@ -47,6 +38,12 @@ class Job:
     """The name the CLI and the study know the job by."""
     description: ClassVar[str] = ""
     """One line: what the job computes."""
+    params: ClassVar[dict[str, Param]] = {}
+    """The job's parameters, given as ``--param NAME=VALUE``; each becomes an attribute."""
+    line_numbers: ClassVar[bool] = False
+    """Whether text records are keyed by ``(path, line number)`` instead of byte offset."""
+    default_size: ClassVar[int] = 20_000_000
+    """Bytes of generated input when none is given."""
 
     combiner: Callable[[Any, Iterable[Any]], Iterable[Pair]] | None = None
     """Runs on each map task's output before the shuffle, like a local reducer.
@@ -60,16 +57,23 @@ class Job:
         if not cls.name:
             cls.name = cls.__name__.lower()
 
+    def __init__(self, **params: Any) -> None:
+        for name, value in resolve(self.name, self.params, params).items():
+            setattr(self, name, value)
+
     # -- input -------------------------------------------------------------
 
     def splits(self, inputs: Sequence[str], count: int) -> list[Any]:
         """Cut ``inputs`` into about ``count`` splits (byte ranges of lines by default)."""
-        return plan_splits(inputs, count)
+        splits = plan_splits(inputs, count)
+        return number_lines(splits) if self.line_numbers else splits
 
-    def records(self, split: FileSplit) -> Iterator[Pair]:
+    def prepare(self, splits: Sequence[Any], reducers: int) -> None:
+        """Called once in the driver, before any task, e.g. to sample the input."""
+
+    def records(self, split: Any) -> Iterator[Pair]:
         """The split's records: ``((path, byte offset), line)`` for text input."""
-        for offset, raw in split.lines():
-            yield (split.path, offset), decode_line(raw, split, offset)
+        return split.records()
 
     def map_split(self, split: Any, counters: Counter[str]) -> Iterator[Pair]:
         """Apply the mapper to every record of ``split``.
@@ -96,9 +100,24 @@ class Job:
         """The reduce task, in ``range(reducers)``, that receives ``key``."""
         return crc32_partition(key, reducers)
 
+    def steps(self) -> list[Job]:
+        """The jobs to run in turn, each one's output the next one's input."""
+        return [self]
+
+    # -- output ------------------------------------------------------------
+
+    def format_line(self, key: Any, value: Any) -> str:
+        """One output pair as a line of text: ``key<TAB>value`` by default."""
+        return format_pair(key, value)
+
     # -- default input -----------------------------------------------------
 
     @classmethod
     def generate_input(cls, path: str, size: int, seed: int) -> None:
         """Write about ``size`` bytes of this job's default input to ``path``."""
         raise JobError(f"job {cls.name!r} has no input generator")
+
+    @classmethod
+    def describe_params(cls) -> str:
+        """The parameters as ``name=default: help``, for listings."""
+        return "; ".join(param.describe(name) for name, param in cls.params.items())

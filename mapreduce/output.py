@@ -1,9 +1,9 @@
 """The output format, its digest, and writing it without leaving half a file.
 
-One line per pair, ``key<TAB>value``: strings as they are, anything else
-(numbers, lists, dicts) as JSON.  The digest is SHA-256 of exactly those
-bytes, so two runs have the same digest exactly when their output files are
-byte-identical.
+By default one line per pair, ``key<TAB>value``: strings as they are, anything
+else (numbers, lists, dicts) as JSON; a job may format its own lines.  The
+digest is SHA-256 of exactly those bytes, so two runs have the same digest
+exactly when their output files are byte-identical.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
-
-from mapreduce.job import Pair
 
 
 def format_field(value: Any) -> str:
@@ -25,16 +23,23 @@ def format_field(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def format_lines(pairs: Iterable[Pair]) -> Iterator[str]:
-    """Each pair as one ``key<TAB>value`` line, newline included."""
+def format_pair(key: Any, value: Any) -> str:
+    """One pair as a ``key<TAB>value`` line, newline included."""
+    return f"{format_field(key)}\t{format_field(value)}\n"
+
+
+def format_lines(
+    pairs: Iterable[tuple[Any, Any]], format_line: Callable[[Any, Any], str] = format_pair
+) -> Iterator[str]:
+    """Each pair as one line of output text."""
     for key, value in pairs:
-        yield f"{format_field(key)}\t{format_field(value)}\n"
+        yield format_line(key, value)
 
 
-def digest(pairs: Iterable[Pair]) -> str:
-    """SHA-256 (hex) of the output text of ``pairs``."""
+def digest(lines: Iterable[str]) -> str:
+    """SHA-256 (hex) of the output text made of ``lines``."""
     sha = hashlib.sha256()
-    for line in format_lines(pairs):
+    for line in lines:
         sha.update(line.encode("utf-8", "surrogatepass"))
     return sha.hexdigest()
 

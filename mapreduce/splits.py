@@ -13,6 +13,7 @@ import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mapreduce.errors import InputError
 
@@ -21,14 +22,37 @@ READ_BLOCK = 1 << 20
 
 @dataclass(frozen=True)
 class FileSplit:
-    """The whole lines of ``path`` from byte ``start`` up to byte ``end``."""
+    """The whole lines of ``path`` from byte ``start`` up to byte ``end``.
+
+    ``first_line`` is the number (from 1) of the split's first line in its
+    file, when the job asked for line numbers; counting them costs the planner
+    a pass over the input.
+    """
 
     path: str
     start: int
     end: int
+    first_line: int | None = None
 
     def __str__(self) -> str:
         return f"{os.path.basename(self.path)} bytes {self.start}-{self.end}"
+
+    def records(self) -> Iterator[tuple[tuple[str, int], str]]:
+        """``((path, byte offset or line number), line)`` for each line, decoded as UTF-8."""
+        number = self.first_line
+        for offset, raw in self.lines():
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"{self.path} byte {offset + exc.start} is not UTF-8 "
+                    f"(0x{raw[exc.start]:02x}); convert the file to UTF-8"
+                ) from None
+            if number is None:
+                yield (self.path, offset), line
+            else:
+                yield (self.path, number), line
+                number += 1
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """Yield ``(byte offset, line without its line ending)`` for each line."""
@@ -100,3 +124,58 @@ def plan_splits(paths: Sequence[str], count: int) -> list[FileSplit]:
     for path, size in zip(paths, sizes, strict=True):
         splits.extend(split_file(path, size, max(1, math.ceil(size / target))))
     return splits
+
+
+def number_lines(splits: Sequence[FileSplit]) -> list[FileSplit]:
+    """The same splits, each knowing the line number its first line has in its file."""
+    numbered = []
+    lines_before: dict[str, int] = {}
+    position: dict[str, int] = {}
+    for split in splits:
+        with open(split.path, "rb") as file:
+            file.seek(position.get(split.path, 0))
+            count = lines_before.get(split.path, 0)
+            remaining = split.start - file.tell()
+            while remaining > 0:
+                block = file.read(min(READ_BLOCK, remaining))
+                count += block.count(b"\n")
+                remaining -= len(block)
+        lines_before[split.path], position[split.path] = count, split.start
+        numbered.append(FileSplit(split.path, split.start, split.end, count + 1))
+    return numbered
+
+
+def sample_lines(splits: Sequence[FileSplit], count: int) -> list[bytes]:
+    """About ``count`` whole lines read at evenly spaced places across the splits."""
+    per_split = max(1, math.ceil(count / max(1, len(splits))))
+    sample = []
+    for split in splits:
+        with open(split.path, "rb") as file:
+            step = (split.end - split.start) / per_split
+            for i in range(per_split):
+                at = split.start + round(i * step)
+                file.seek(at if at == split.start else next_line_start(file, at))
+                if file.tell() < split.end:
+                    sample.append(strip_line_ending(file.readline()))
+    return sample
+
+
+@dataclass(frozen=True)
+class PairsSplit:
+    """Part of an earlier step's output, fed to the next step of a chained job."""
+
+    pairs: list[tuple[Any, Any]]
+    first: int
+    step: int
+
+    def __str__(self) -> str:
+        return f"step {self.step} output records {self.first}-{self.first + len(self.pairs)}"
+
+    def records(self) -> Iterator[tuple[Any, Any]]:
+        return iter(self.pairs)
+
+
+def split_pairs(pairs: list[tuple[Any, Any]], count: int, step: int) -> list[PairsSplit]:
+    """Cut a step's output into about ``count`` splits for the next step."""
+    size = max(1, math.ceil(len(pairs) / max(1, count)))
+    return [PairsSplit(pairs[at : at + size], at, step) for at in range(0, len(pairs), size)]

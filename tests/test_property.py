@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 import backends
 from jobs.wordcount import WordCount
 from mapreduce import driver
-from mapreduce.output import format_lines
 from tests.oracle import oracle_output, oracle_word_counts
 
 TRICKY = [*"ab Zé ß½²İ日本ΩЖ\n\r\t1_.,-'", "𝔘", "😀", "ǅ", "Ⅻ"]
@@ -42,4 +41,4 @@ def test_random_text_matches_oracle(backend, texts, splits, reducers):
             inputs.append(str(path))
         checked = driver.plan(WordCount(), inputs, backend, reducers=reducers, splits=splits)
         result = driver.execute(checked, backend)
-    assert "".join(format_lines(result.output)) == oracle_output(oracle_word_counts(texts))
+    assert "".join(result.lines()) == oracle_output(oracle_word_counts(texts))

@@ -9,7 +9,6 @@ import pytest
 
 from jobs.wordcount import WordCount
 from mapreduce import driver
-from mapreduce.output import format_lines
 from tests.oracle import oracle_output, oracle_word_counts
 
 MULTIBYTE_LINE = "naïve café ΩΩΩ日本語 Straße ÆØÅ İstanbul x²½y 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 😀emoji😀 end\n"
@@ -46,7 +45,7 @@ def test_wordcount_matches_counter_oracle(open_backend, case, splits, reducers, 
     checked = driver.plan(WordCount(), inputs, open_backend, reducers=reducers, splits=splits)
     result = driver.execute(checked, open_backend)
 
-    assert "".join(format_lines(result.output)) == expected
+    assert "".join(result.lines()) == expected
     assert result.digest == hashlib.sha256(expected.encode("utf-8")).hexdigest()
 
 

@@ -1,4 +1,4 @@
-"""The study's built-in inputs: made once from a seed, kept in a cache folder.
+"""Jobs' default inputs: generated once from a seed, kept in a cache folder.
 
 Nothing is downloaded: each job's generator writes its default input, and the
 file is reused while its name (job, size, seed) matches.  The folder is
@@ -18,8 +18,9 @@ def data_dir() -> Path:
     return Path(os.environ.get("MAPREDUCE_STUDY_DATA", ".data"))
 
 
-def builtin_input(job: type[Job], size: int, seed: int = 1) -> Path:
+def default_input(job: type[Job], size: int | None = None, seed: int = 1) -> Path:
     """The path of ``job``'s generated input of ``size`` bytes, made if missing."""
+    size = size or job.default_size
     path = data_dir() / f"{job.name}-{size}-seed{seed}.txt"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

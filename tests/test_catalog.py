@@ -1,0 +1,106 @@
+"""Every job in the catalog matches its oracle, on every backend, with 1 and 2 workers."""
+
+from __future__ import annotations
+
+import pytest
+
+import backends
+from jobs import CATALOG
+from mapreduce import driver
+from tests.conftest import backend_param
+from tests.oracle import ORACLES
+
+SMALL_INPUT = {"pi": 16 * 30_000, "fetch": 1_500, "compress": 400_000}
+"""Bytes of generated input per job for these tests; others get DEFAULT_SMALL."""
+DEFAULT_SMALL = 60_000
+
+CRLF_TEXT = "Err: disk\r\nok\r\n\r\nerror again\r\nERROR no\r\nlast error"
+LOG = (
+    '10.0.0.1 - - [06/Dec/2004:10:00:00 -0800] "GET /a.html HTTP/1.1" 200 512\n'
+    '10.0.0.2 - bob [06/Dec/2004:10:00:01 -0800] "POST /form?x=1&y=2 HTTP/1.0" 302 -\n'
+    '10.0.0.1 - - [06/Dec/2004:10:00:02 -0800] "HEAD /a.html HTTP/1.1" 304 0\r\n'
+    '10.0.0.3 - - [06/Dec/2004:10:00:03 -0800] "GET /café/ü.html HTTP/1.1" 404 12'
+)
+PAGES = (
+    'http://x/1\t<a href="http://t/a">a</a> <a href="http://t/a">again</a>\n'
+    "http://x/2\tno links here\n"
+    'http://x/3\t<p><a href="http://t/ü">u</a><a href="http://t/a">a</a></p>\n'
+)
+DOCUMENTS = (
+    "http://Host.Example:8080/a\tzeta alpha alpha beta\n"
+    "http://host.example/b\tbeta beta gamma zeta\n"
+    "https://other.example/\tÉté été ÉTÉ x²y\n"
+)
+RECORDS = "".join(
+    f"{key:<10}  {payload}\n"
+    for key, payload in [("b", "2"), ("a", "9"), ("B", "1"), ("b", "1"), ("~~", "0"), ("a", "9")]
+)
+
+# job -> (params, [file contents]): hand-made inputs with the job's awkward cases.
+EDGE_CASES: dict[str, tuple[dict, list[str]]] = {
+    "wordcount": ({}, ["Don't stop\r\n", "x_2y naïve NAÏVE"]),
+    "grep": ({"pattern": "[Ee]rr(or)?"}, [CRLF_TEXT, "no match\nerr\n"]),
+    "urlcount": ({}, [LOG, LOG]),
+    "reverselinks": ({}, [PAGES]),
+    "termvector": ({"top": 2}, [DOCUMENTS]),
+    "invertedindex": ({}, ["plain words here\nand here\n", "d1\tword here\nd2\tword\n"]),
+    "sort": ({}, [RECORDS, RECORDS[:24]]),
+    "pi": ({}, ["1 10\n2 1000\n", "3 1\n"]),
+    "topwords": ({"top": 3}, ["b b a a c c d\n", "e"]),
+    "wordmean": ({}, ["Ωmega éclair ab a\n", "abc"]),
+    "fetch": ({"latency_ms": "0.5"}, ["HTTP://Server.Example/x\nhttp://server.example:81/y\n"]),
+    "compress": ({"level": "1"}, ["aaaa\n\nbbbb bbbb\n", ""]),
+}
+
+BACKENDS = [backend_param(name, workers) for name in backends.names() for workers in (1, 2)]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def catalog_backend(request):
+    name, workers, start_method = request.param
+    with backends.create(name, workers, start_method) as backend:
+        yield backend
+
+
+@pytest.fixture(scope="module")
+def default_inputs(tmp_path_factory):
+    """Each job's generated input, small, made once for the module."""
+    directory = tmp_path_factory.mktemp("default-inputs")
+    paths = {}
+    for name, job in CATALOG.items():
+        path = directory / f"{name}.txt"
+        job.generate_input(str(path), SMALL_INPUT.get(name, DEFAULT_SMALL), seed=3)
+        paths[name] = [str(path)]
+    return paths
+
+
+def run_job(name: str, params: dict, inputs: list[str], backend) -> str:
+    job = CATALOG[name](**params)
+    checked = driver.plan(job, inputs, backend, reducers=3, splits=5)
+    result = driver.execute(checked, backend)
+    return "".join(result.lines())
+
+
+def test_every_job_has_an_oracle_and_a_case():
+    assert set(ORACLES) == set(CATALOG) == set(EDGE_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_default_input_matches_oracle(catalog_backend, default_inputs, name):
+    inputs = default_inputs[name]
+    expected = ORACLES[name](inputs)
+    assert expected, "the generated input should give some output"
+    assert run_job(name, {}, inputs, catalog_backend) == expected
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_edge_case_matches_oracle(catalog_backend, tmp_path, name):
+    params, contents = EDGE_CASES[name]
+    inputs = []
+    for i, text in enumerate(contents):
+        path = tmp_path / f"{name}-{i}.txt"
+        path.write_bytes(text.encode("utf-8"))
+        inputs.append(str(path))
+    typed = CATALOG[name](**params)
+    oracle_params = {k: getattr(typed, k) for k in params}
+    assert run_job(name, params, inputs, catalog_backend) == ORACLES[name](inputs, **oracle_params)
