@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import glob
+import shutil
+
 import nox
 
 nox.options.sessions = ["tests", "lint"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 DEV_REQUIREMENTS = PYPROJECT["project"]["optional-dependencies"]["dev"]
+PYTHONS = nox.project.python_versions(PYPROJECT)
+FREE_THREADED = [f"{v}t" for v in PYTHONS if shutil.which(f"python{v}t")]
+"""Free-threaded builds (3.13t and later) found on this machine, run and labelled as such."""
 
 DESCRIBE_INTERPRETER = """
-import os, platform, sys
+import os, platform, sys, sysconfig
 gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-print(f"{platform.python_implementation()} {platform.python_version()} "
+build = " free-threaded" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""
+print(f"{platform.python_implementation()} {platform.python_version()}{build} "
       f"({platform.python_build()[0]}), GIL {'enabled' if gil else 'disabled'}, "
       f"{os.cpu_count()} cores")
 """
@@ -33,10 +40,31 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def compare(session: nox.Session) -> None:
-    """Run the study on the built-in corpus: outputs checked, timings tabulated."""
-    session.install("-e", ".")
+    """Run the study (default preset, about 4 minutes); `-- --preset smoke` takes 30 s."""
+    session.install("-e", ".[plots]")
     describe_interpreter(session)
     session.run("python", "-m", "compare", *session.posargs)
+
+
+@nox.session(python=PYTHONS + FREE_THREADED, default=False)
+def compare_versions(session: nox.Session) -> None:
+    """Run the study on each Python version into results/versions/; then compare_merge."""
+    session.install(".[plots]")
+    describe_interpreter(session)
+    output = f"results/versions/python{session.python}"
+    session.run("python", "-m", "compare", "--output", output, *session.posargs)
+
+
+@nox.session(default=False)
+def compare_merge(session: nox.Session) -> None:
+    """Put the per-version study runs side by side in results/versions/merged.md."""
+    session.install("-e", ".")
+    runs = sorted(glob.glob("results/versions/*/results.json"))
+    if not runs:
+        session.error("no runs in results/versions/: run `nox -s compare_versions` first")
+    session.run(
+        "python", "-m", "compare", "merge", *runs, "--output", "results/versions/merged.md"
+    )
 
 
 @nox.session

@@ -1,20 +1,38 @@
-"""``python -m compare``: word count on every backend, outputs checked, times tabulated."""
+"""``python -m compare``: the study.  Every job on every backend, outputs checked, timed, reported.
+
+Writes ``report.md``, ``results.json`` and ``results.csv`` (every sample), the
+tables in LaTeX, and PNG plots into ``results/<timestamp>/``; exits 1 if any
+cell's output differs from the sequential backend's or a cell failed (after
+writing the report), 2 on a usage error.  ``python -m compare merge`` puts
+several runs (say, one per Python version) side by side.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
+import datetime
+import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import backends
-from compare.matrix import run_matrix
-from compare.report import mismatches, table
-from jobs.wordcount import WordCount
-from mapreduce.cli import OneLineParser, positive_int, size
-from mapreduce.datasets import default_input
-from mapreduce.sizes import format_size, parse_size
+from compare import experiments, plots
+from compare.analysis import Analysis
+from compare.copies import check_copies
+from compare.datasets import Dataset
+from compare.environment import collect_environment
+from compare.findings import findings
+from compare.measure import Cell, measure
+from compare.presets import PRESETS
+from compare.progress import StudyProgress
+from compare.report import render
+from compare.results import write_csv, write_json
+from compare.tables import all_tables, render_tables
+from mapreduce.catalog import catalog
+from mapreduce.cli import OneLineParser, positive_int
+
+TABLE_SUFFIX = {"latex": "tex", "latex_booktabs": "tex", "latex_raw": "tex", "html": "html"}
 
 
 def comma_list(text: str) -> list[str]:
@@ -23,50 +41,126 @@ def comma_list(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="compare", description=__doc__.splitlines()[0].strip("`"))
-    parser.add_argument("--size", type=size, default=parse_size("4MB"), help="corpus size")
-    parser.add_argument("--seed", type=int, default=1, help="corpus seed")
-    parser.add_argument("--repeat", type=positive_int, default=3, help="timed runs per cell")
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default="default", help="how much to measure"
+    )
+    parser.add_argument(
+        "--jobs", type=comma_list, help="comma-separated jobs (default: the preset's)"
+    )
     parser.add_argument(
         "--backends", type=comma_list, help="comma-separated backends (default: every installed)"
     )
     parser.add_argument(
         "--workers",
         type=lambda text: [positive_int(part) for part in comma_list(text)],
-        default=[1, 2],
-        help="comma-separated worker counts (default: 1,2)",
+        help="comma-separated worker counts for the matrix (default: 1, 2, cores, 2x cores)",
+    )
+    parser.add_argument(
+        "--repeat", type=positive_int, help="timed runs per cell (default: the preset's)"
+    )
+    parser.add_argument("--output", type=Path, help="report folder (default: results/<timestamp>)")
+    parser.add_argument(
+        "--format",
+        default="latex_booktabs",
+        help="tabulate format for tables.* (default: latex_booktabs)",
+    )
+    parser.add_argument("--no-sweeps", action="store_true", help="only the matrix")
+    parser.add_argument(
+        "--no-real-text", action="store_true", help="leave out Shakespeare and the stdlib"
     )
     return parser
 
 
+def usage_error(message: str) -> int:
+    print(f"compare: error: {message}", file=sys.stderr)
+    return 2
+
+
+def plan_cells(args: argparse.Namespace) -> tuple[list[Cell], list[Dataset], list[str]]:
+    """The cells to measure, the real-text datasets, and notes on what was left out."""
+    preset = PRESETS[args.preset]
+    names = experiments.available(args.backends or backends.names())
+    jobs = args.jobs or list(preset.sizes)
+    cells = experiments.matrix(preset, jobs, names, args.workers)
+    notes: list[str] = []
+    if not args.no_sweeps:
+        for sweep, build in (
+            (preset.granularity, experiments.granularity),
+            (preset.input_size, experiments.input_size),
+            (preset.start_method, experiments.start_method),
+        ):
+            if sweep and (not args.jobs or sweep.job in args.jobs):
+                cells += build(sweep, names)
+    real: list[Dataset] = []
+    if preset.shakespeare_copies and not args.no_real_text and not args.jobs:
+        try:
+            real_cells, real = experiments.real_text(preset, names)
+            cells += real_cells
+        except Exception as exc:  # offline: the generated corpora still make a study
+            notes.append(f"real text left out: {exc}")
+    return cells, real, notes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["merge"]:
+        from compare.merge import main as merge_main
+
+        return merge_main(argv[1:])
     args = build_parser().parse_args(argv)
-    names = args.backends or [name for name in backends.names() if backends.is_available(name)]
-    unknown = sorted(set(names) - set(backends.names()))
-    if unknown:
-        print(f"compare: error: unknown backend(s) {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    corpus = default_input(WordCount, args.size, args.seed)
-    print(
-        f"word count on {corpus} ({format_size(args.size)}, seed {args.seed}); "
-        f"Python {platform.python_version()}, {os.cpu_count()} cores; "
-        f"median of {args.repeat} runs after one warm-up",
-        flush=True,
+    preset = PRESETS[args.preset]
+    unknown = sorted(set(args.jobs or []) - set(catalog())) + sorted(
+        set(args.backends or []) - set(backends.names())
     )
+    if unknown:
+        return usage_error(f"unknown job or backend: {', '.join(unknown)}")
+    missing = [job for job in args.jobs or [] if job not in preset.sizes]
+    if missing:
+        return usage_error(f"preset {preset.name} has no input size for: {', '.join(missing)}")
+    repeat = args.repeat or preset.repeat
+    environment = collect_environment()
 
-    def announce(message: str) -> None:
-        print(f"  measuring {message}", file=sys.stderr, flush=True)
+    cells, real, notes = plan_cells(args)
+    progress = StudyProgress(len(cells))
+    for cell in cells:
+        progress(cell)
+        measure(cell, repeat)
 
-    cells = run_matrix(WordCount(), [str(corpus)], names, args.workers, args.repeat, announce)
-    reference = cells[0]
-    print(table(cells, reference))
-    wrong = mismatches(cells, reference)
-    for cell in wrong:
-        print(
-            f"compare: error: backend {cell.backend} with {cell.workers} worker(s) gave "
-            f"different output from sequential",
-            file=sys.stderr,
-        )
-    return 1 if wrong else 0
+    analysis = Analysis(cells)
+    folder = args.output or Path("results") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    datasets = {c.source.name: c.source.describe() for c in cells}
+    header = {
+        "command": shlex.join(["python", "-m", "compare", *argv]),
+        "preset": preset.name,
+        "preset_description": preset.description,
+        "repeat": repeat,
+        "environment": environment,
+        "datasets": list(datasets.values()),
+        "checks": [check for dataset in real if (check := check_copies(analysis, dataset))],
+        "notes": notes,
+    }
+    tables = all_tables(analysis)
+    write_json(folder / "results.json", header, cells)
+    write_csv(folder / "results.csv", cells)
+    suffix = TABLE_SUFFIX.get(args.format, "txt")
+    (folder / f"tables.{suffix}").write_text(render_tables(tables, args.format), encoding="utf-8")
+    drawn = plots.draw(analysis, folder)
+    report = render(
+        header, analysis, tables, findings(analysis, environment["cpu"]["load_average_1m"]), drawn
+    )
+    (folder / "report.md").write_text(report, encoding="utf-8")
+
+    print(f"report: {folder / 'report.md'}")
+    failures = analysis.failures()
+    for cell in failures:
+        reason = cell.error or "gave different output from sequential"
+        where = f"backend {cell.backend} with {cell.workers} worker(s) on {cell.job}"
+        print(f"compare: error: {where}: {reason}", file=sys.stderr)
+    failed_checks = [check["name"] for check in header["checks"] if not check["passed"]]
+    for name in failed_checks:
+        print(f"compare: error: check failed: {name}", file=sys.stderr)
+    return 1 if failures or failed_checks else 0
 
 
 if __name__ == "__main__":

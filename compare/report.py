@@ -1,49 +1,107 @@
-"""The comparison table: median time, spread, speedup over sequential, and correctness."""
+"""``report.md``: the environment, correctness, findings, every table and the plots."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 from tabulate import tabulate
 
-from compare.matrix import Cell
+from compare.analysis import Analysis
+from compare.environment import python_label
+from compare.tables import Table
+
+METHOD = (
+    "Each cell opens its backend once (start-up timed apart), runs the job once to warm "
+    "up, then {repeat} timed run(s); tables quote the median and the min-max of those runs. "
+    "CPU use is the CPU seconds of this process and all its children over wall seconds "
+    "(100% = one core busy). Speedup is the sequential median over the cell's median, "
+    "efficiency is speedup over workers. See docs/STUDY.md for the method."
+)
 
 
-def speedup_text(ratio: float) -> str:
-    """A speedup as pyperf says it: ``1.9x faster`` or ``1.4x slower``."""
-    if ratio >= 1:
-        return f"{ratio:.2f}x faster"
-    return f"{1 / ratio:.2f}x slower"
-
-
-def mismatches(cells: Sequence[Cell], reference: Cell) -> list[Cell]:
-    """The cells whose output differs from the reference cell's."""
-    return [cell for cell in cells if cell.digest != reference.digest]
-
-
-def table(cells: Sequence[Cell], reference: Cell, tablefmt: str = "github") -> str:
-    """One row per cell; the speedup is the reference median over the cell's median."""
-    rows = []
-    for cell in cells:
-        matches = cell.digest == reference.digest
-        rows.append(
-            [
-                cell.backend,
-                cell.workers,
-                f"{cell.startup_seconds:.3f}",
-                f"{cell.median:.3f}",
-                f"{min(cell.samples):.3f}-{max(cell.samples):.3f}",
-                speedup_text(reference.median / cell.median) if matches else "-",
-                "yes" if matches else f"NO ({cell.digest[:12]})",
-            ]
-        )
-    headers = [
-        "backend",
-        "workers",
-        "start-up (s)",
-        "median (s)",
-        "min-max (s)",
-        "vs sequential",
-        "output matches",
+def environment_rows(environment: dict[str, Any]) -> list[list[str]]:
+    python, cpu = environment["python"], environment["cpu"]
+    packages = ", ".join(f"{k} {v}" for k, v in environment["packages"].items() if v)
+    return [
+        ["date", environment["date"]],
+        [
+            "CPU",
+            f"{cpu['model']}, {cpu['logical_cores']} logical cores ({cpu['usable_cores']} usable)",
+        ],
+        ["load average (1 min, before)", str(cpu["load_average_1m"])],
+        ["OS", environment["os"]["platform"]],
+        ["Python", f"{python_label(environment)}, {python['build']}, {python['compiler']}"],
+        ["GIL enabled", str(python["gil_enabled"])],
+        ["default start method", environment["default_start_method"]],
+        ["packages", packages],
+        ["commit", str(environment["commit"])],
     ]
-    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def correctness(analysis: Analysis) -> list[str]:
+    failures = analysis.failures()
+    if not failures:
+        return [
+            f"All {len(analysis.cells)} cells gave output identical to the sequential "
+            "backend's (SHA-256 of the output)."
+        ]
+    lines = [
+        f"**{len(failures)} of {len(analysis.cells)} cells FAILED**: their output differs "
+        "from the sequential backend's, or the run failed.",
+        "",
+    ]
+    for cell in failures:
+        reason = cell.error or f"output differs (digest {str(cell.digest)[:12]})"
+        where = f"{cell.job} on {cell.backend} x{cell.workers}"
+        lines.append(f"- #{analysis.cells.index(cell)} {where}: {reason}")
+    return lines
+
+
+def render(
+    header: dict[str, Any],
+    analysis: Analysis,
+    tables: list[Table],
+    findings: list[str],
+    plots: list[str],
+) -> str:
+    environment = header["environment"]
+    cores = environment["cpu"]["logical_cores"]
+    lines = [
+        f"# mapreduce-study report: {python_label(environment)}, {cores} cores",
+        "",
+        f"Preset `{header['preset']}` ({header['preset_description']}).",
+        f"Command: `{header['command']}`.",
+        "",
+        METHOD.format(repeat=header["repeat"]),
+        "",
+        "## Correctness",
+        "",
+        *correctness(analysis),
+    ]
+    lines += ["", "## Findings", ""]
+    lines += [f"- {finding}" for finding in findings] or ["- (nothing to report: too few cells)"]
+    lines += [
+        "",
+        "## Environment",
+        "",
+        tabulate(environment_rows(environment), ["", ""], tablefmt="github"),
+    ]
+    lines += ["", "## Inputs", ""]
+    lines.append(
+        tabulate(
+            [[d["name"], d["bytes"], d["files"], d["description"]] for d in header["datasets"]],
+            ["input", "bytes", "files", "what"],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
+    for table in tables:
+        lines += ["", f"## {table.title}", "", table.render("github")]
+    lines += ["", "## Plots", ""]
+    if plots:
+        lines += [f"![{name}]({name})" for name in plots]
+    else:
+        lines.append("No plots: matplotlib is not installed (`pip install .[plots]`).")
+    for check in header.get("checks", []):
+        lines += ["", f"Check: {check['name']}: {'passed' if check['passed'] else 'FAILED'}."]
+    return "\n".join(lines) + "\n"

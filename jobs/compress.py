@@ -31,6 +31,7 @@ class Compress(Job):
     )
     params = {"level": Param(6, "zlib compression level, 0 to 9", int, level)}
     default_size = 32_000_000
+    workload = "releases-gil"
 
     def mapper(
         self, position: tuple[str, int], block: str

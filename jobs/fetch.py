@@ -26,6 +26,7 @@ class Fetch(Job):
         "latency_ms": Param(5.0, "simulated wait per URL, in milliseconds", float, at_least(0))
     }
     default_size = 16_000
+    workload = "io"
 
     def mapper(self, key: object, url: str) -> Iterator[tuple[str, int]]:
         host = urlsplit(url).hostname

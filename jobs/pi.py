@@ -37,6 +37,10 @@ class Pi(Job):
 
     combiner = add_up_columns
 
+    @classmethod
+    def input_label(cls, size: int) -> str:
+        return f"{size // BYTES_PER_POINT:,} points"
+
     def reducer(self, key: str, counts: Iterable[tuple[int, int]]) -> Iterator[tuple[str, float]]:
         for _, (inside, points) in add_up_columns(self, key, counts):
             yield "inside", inside

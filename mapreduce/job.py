@@ -26,6 +26,7 @@ from mapreduce.errors import JobError
 from mapreduce.output import format_pair
 from mapreduce.params import Param, resolve
 from mapreduce.partition import crc32_partition
+from mapreduce.sizes import format_size
 from mapreduce.splits import number_lines, plan_splits
 
 Pair = tuple[Any, Any]
@@ -44,6 +45,9 @@ class Job:
     """Whether text records are keyed by ``(path, line number)`` instead of byte offset."""
     default_size: ClassVar[int] = 20_000_000
     """Bytes of generated input when none is given."""
+    workload: ClassVar[str] = "cpu"
+    """What limits the job: ``cpu`` (pure Python, holds the GIL), ``io`` (waits) or
+    ``releases-gil`` (C code that drops the GIL); the study reads it."""
 
     combiner: Callable[[Any, Iterable[Any]], Iterable[Pair]] | None = None
     """Runs on each map task's output before the shuffle, like a local reducer.
@@ -116,6 +120,11 @@ class Job:
     def generate_input(cls, path: str, size: int, seed: int) -> None:
         """Write about ``size`` bytes of this job's default input to ``path``."""
         raise JobError(f"job {cls.name!r} has no input generator")
+
+    @classmethod
+    def input_label(cls, size: int) -> str:
+        """How much input ``size`` bytes of generated input is, in the job's own terms."""
+        return format_size(size)
 
     @classmethod
     def describe_params(cls) -> str:

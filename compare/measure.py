@@ -1,0 +1,100 @@
+"""Measuring one cell: a job on one backend, configuration and input, repeated.
+
+The backend is opened once (its start-up timed on its own), the job runs once
+to warm up (imports, caches, the page cache), then ``repeat`` timed runs keep
+every sample: wall seconds, CPU seconds of the whole process tree, the time
+of each phase, and the output digest.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import backends
+from compare.cpu import cpu_seconds_between, tree_cpu_seconds
+from compare.datasets import Dataset
+from mapreduce import driver
+from mapreduce.catalog import find_job
+from mapreduce.errors import one_line
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    phases: dict[str, float]
+    digest: str
+
+
+@dataclass
+class Cell:
+    """One measured configuration; what is measured is filled in by ``measure``."""
+
+    experiment: str
+    job: str
+    dataset: str
+    input_bytes: int
+    backend: str
+    workers: int
+    params: dict[str, Any] = field(default_factory=dict)
+    start_method: str | None = None
+    splits: int | None = None
+    startup_seconds: float | None = None
+    samples: list[Sample] = field(default_factory=list)
+    error: str | None = None
+    source: Dataset | None = field(default=None, repr=False)
+    """The input files; not saved (results.json describes datasets once, by name)."""
+
+    @property
+    def walls(self) -> list[float]:
+        return [s.wall for s in self.samples]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def cpu_utilization(self) -> float:
+        """Median of CPU seconds over wall seconds, per sample (1.0 is one busy core)."""
+        return statistics.median(s.cpu / s.wall for s in self.samples)
+
+    @property
+    def digest(self) -> str | None:
+        """The output digest; ``"inconsistent"`` if this cell's own runs disagreed."""
+        digests = {s.digest for s in self.samples}
+        if not digests:
+            return None
+        return digests.pop() if len(digests) == 1 else "inconsistent"
+
+    def phase_median(self, phase: str) -> float:
+        return statistics.median(s.phases.get(phase, 0.0) for s in self.samples)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "source"}
+
+
+def measure(cell: Cell, repeat: int) -> Cell:
+    """Open the cell's backend, warm up, and time ``repeat`` runs; errors are recorded."""
+    try:
+        job = find_job(cell.job)(**cell.params)
+        backend = backends.create(cell.backend, cell.workers, cell.start_method)
+        plan = driver.plan(
+            job, cell.source.paths, backend, reducers=cell.workers, splits=cell.splits
+        )
+        started = time.perf_counter()
+        with backend:
+            cell.startup_seconds = time.perf_counter() - started
+            cell.start_method = getattr(backend, "start_method", None)
+            driver.execute(plan, backend)
+            for _ in range(repeat):
+                before, wall = tree_cpu_seconds(), time.perf_counter()
+                result = driver.execute(plan, backend)
+                wall = time.perf_counter() - wall
+                cpu = cpu_seconds_between(before, tree_cpu_seconds())
+                cell.samples.append(Sample(wall, cpu, result.seconds, result.digest))
+    except Exception as exc:  # a broken cell is reported, and fails the study, not the process
+        cell.error = one_line(exc)
+    return cell

@@ -1,0 +1,60 @@
+"""The results files: every sample, in JSON (versioned) and CSV.
+
+``results.json`` is ``{"version": 1, "environment": ..., "preset": ...,
+"datasets": [...], "cells": [...]}`` with every sample of every cell, so any
+median in the report can be recomputed from it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from compare.measure import Cell, Sample
+
+VERSION = 1
+PHASES = ("map", "shuffle", "reduce", "merge")
+
+
+def write_json(path: Path, header: dict[str, Any], cells: Sequence[Cell]) -> None:
+    document = {"version": VERSION, **header, "cells": [cell.to_dict() for cell in cells]}
+    path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_json(path: Path) -> tuple[dict[str, Any], list[Cell]]:
+    """The header and the cells of a results file."""
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    if document.get("version") != VERSION:
+        raise ValueError(f"{path}: results version {document.get('version')}, expected {VERSION}")
+    cells = []
+    for raw in document.pop("cells"):
+        samples = [Sample(**sample) for sample in raw.pop("samples")]
+        cells.append(Cell(samples=samples, **raw))
+    return document, cells
+
+
+def write_csv(path: Path, cells: Sequence[Cell]) -> None:
+    """One row per sample, with its cell's configuration."""
+    columns = [
+        "cell", "experiment", "job", "dataset", "input_bytes", "backend", "workers",
+        "start_method", "splits", "startup_seconds", "sample", "wall_seconds", "cpu_seconds",
+        *(f"{phase}_seconds" for phase in PHASES), "digest", "error",
+    ]  # fmt: skip
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for number, cell in enumerate(cells):
+            config = [
+                number, cell.experiment, cell.job, cell.dataset, cell.input_bytes, cell.backend,
+                cell.workers, cell.start_method, cell.splits, cell.startup_seconds,
+            ]  # fmt: skip
+            if not cell.samples:
+                writer.writerow([*config, "", "", "", *([""] * len(PHASES)), "", cell.error])
+            for index, sample in enumerate(cell.samples):
+                phases = [sample.phases.get(phase, 0.0) for phase in PHASES]
+                writer.writerow(
+                    [*config, index, sample.wall, sample.cpu, *phases, sample.digest, cell.error]
+                )

@@ -1,0 +1,123 @@
+"""The study's tables, as rows, so that one definition renders to Markdown and LaTeX.
+
+Each table is a title, headers and rows; every row carries the number of its
+cell in ``results.json`` (column ``#``), so each figure can be traced to its
+samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tabulate import tabulate
+
+from compare.analysis import Analysis, speedup_text
+from compare.measure import Cell
+from compare.results import PHASES
+from mapreduce.sizes import format_size
+
+
+@dataclass
+class Table:
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+    note: str = ""
+
+    def render(self, tablefmt: str) -> str:
+        return tabulate(self.rows, self.headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def spread(cell: Cell) -> str:
+    return f"{min(cell.walls):.3f}-{max(cell.walls):.3f}" if cell.samples else "-"
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def output_text(analysis: Analysis, cell: Cell) -> str:
+    if cell.error:
+        return f"FAILED: {cell.error}"
+    return "yes" if analysis.matches(cell) else f"NO ({(cell.digest or '')[:12]})"
+
+
+def timing_columns(analysis: Analysis, number: int, cell: Cell) -> list[str]:
+    ok = bool(cell.samples)
+    return [
+        seconds(cell.median if ok else None),
+        spread(cell),
+        speedup_text(analysis.speedup(cell)),
+        percent(analysis.efficiency(cell)) if cell.backend != "sequential" else "-",
+        percent(cell.cpu_utilization if ok else None),
+        seconds(cell.startup_seconds),
+        output_text(analysis, cell),
+        str(number),
+    ]
+
+
+TIMING_HEADERS = [
+    "median (s)", "min-max (s)", "vs sequential", "efficiency", "CPU use", "start-up (s)",
+    "output matches", "#",
+]  # fmt: skip
+
+
+def matrix_tables(analysis: Analysis) -> list[Table]:
+    tables = []
+    jobs = dict.fromkeys(cell.job for cell in analysis.cells if cell.experiment == "matrix")
+    for job in jobs:
+        rows = []
+        for number, cell in enumerate(analysis.cells):
+            if cell.experiment == "matrix" and cell.job == job:
+                phases = [seconds(cell.phase_median(p)) if cell.samples else "-" for p in PHASES]
+                timing = timing_columns(analysis, number, cell)[:-1]
+                rows.append([cell.backend, cell.workers, *timing, *phases, number])
+        dataset = next(c for c in analysis.cells if c.job == job and c.experiment == "matrix")
+        tables.append(
+            Table(
+                f"{job} ({dataset.dataset}, {format_size(dataset.input_bytes)})",
+                ["backend", "workers", *TIMING_HEADERS[:-1], *PHASES, "#"],
+                rows,
+            )
+        )
+    return tables
+
+
+def sweep_table(analysis: Analysis, experiment: str, title: str, label: str) -> Table | None:
+    rows = []
+    for number, cell in enumerate(analysis.cells):
+        if cell.experiment != experiment:
+            continue
+        if experiment == "granularity":
+            task = cell.input_bytes / cell.splits
+            first = f"{cell.splits} ({format_size(task)} a task)"
+        elif experiment == "input-size":
+            first = format_size(cell.input_bytes)
+        elif experiment == "start-method":
+            first = cell.start_method or "-"
+        else:
+            first = f"{cell.job} on {cell.dataset}"
+        rows.append([first, cell.backend, cell.workers, *timing_columns(analysis, number, cell)])
+    if not rows:
+        return None
+    return Table(title, [label, "backend", "workers", *TIMING_HEADERS], rows)
+
+
+def all_tables(analysis: Analysis) -> list[Table]:
+    sweeps = [
+        sweep_table(analysis, "granularity", "Task granularity", "map tasks"),
+        sweep_table(analysis, "input-size", "Input size", "input"),
+        sweep_table(analysis, "start-method", "Start method", "start method"),
+        sweep_table(analysis, "real-text", "Real text", "job and input"),
+    ]
+    return matrix_tables(analysis) + [table for table in sweeps if table]
+
+
+def render_tables(tables: list[Table], tablefmt: str) -> str:
+    """Every table, titled, in one tabulate format (``latex_booktabs``, ``github``, ...)."""
+    return "\n\n".join(f"{t.title}\n\n{t.render(tablefmt)}" for t in tables) + "\n"
