@@ -49,11 +49,14 @@ class Analysis:
         return [cell for cell in self.cells if not self.matches(cell)]
 
     def speedup(self, cell: Cell) -> float | None:
-        """Sequential median over this cell's median; None without a matching baseline."""
-        reference = self.timing_reference.get(timing_group(cell))
-        if reference is None or not self.matches(cell):
+        """Paired speedup over sequential (see ``Cell.paired_speedup``); None if wrong output."""
+        if not self.matches(cell):
             return None
-        return reference.median / cell.median
+        paired = cell.paired_speedup()
+        if paired is not None:
+            return paired
+        reference = self.timing_reference.get(timing_group(cell))
+        return None if reference is None else reference.median / cell.median
 
     def efficiency(self, cell: Cell) -> float | None:
         speedup = self.speedup(cell)
@@ -68,9 +71,9 @@ class Analysis:
         ]
 
     def best(self, cells: Sequence[Cell]) -> Cell | None:
-        """The fastest cell that gave the right output."""
-        good = [cell for cell in cells if self.matches(cell)]
-        return min(good, key=lambda cell: cell.median, default=None)
+        """The cell with the highest paired speedup among those that gave the right output."""
+        good = [cell for cell in cells if self.speedup(cell) is not None]
+        return max(good, key=self.speedup, default=None)
 
 
 def speedup_text(ratio: float | None) -> str:

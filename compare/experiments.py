@@ -64,7 +64,7 @@ def granularity(sweep: Sweep, names: Sequence[str]) -> list[Cell]:
 
 def input_size(sweep: Sweep, names: Sequence[str]) -> list[Cell]:
     """The same job on growing inputs, at 2 workers."""
-    chosen = [n for n in ("sequential", "threads", "pool") if n in names]
+    chosen = [n for n in ("sequential", "pool") if n in names]
     return [
         cell("input-size", sweep.job, generated(sweep.job, size), name, 2)
         for size in sweep.values
@@ -88,7 +88,7 @@ def start_method(sweep: Sweep, names: Sequence[str]) -> list[Cell]:
 def real_text(preset: Preset, names: Sequence[str]) -> tuple[list[Cell], list[Dataset]]:
     """Word count and the inverted index on Shakespeare and on the standard library."""
     datasets = [shakespeare(preset.shakespeare_copies), stdlib(preset.stdlib_all)]
-    chosen = [n for n in ("sequential", "threads", "pool", "futures") if n in names]
+    chosen = [n for n in ("sequential", "pool") if n in names]
     cells = [
         cell("real-text", job, dataset, name, 2)
         for dataset in datasets

@@ -29,8 +29,8 @@ def winners(analysis: Analysis) -> Iterator[str]:
         if best is None:
             continue
         yield (
-            f"**{job}**: fastest on {best.backend} with {best.workers} worker(s), "
-            f"{best.median:.3f} s, {speedup_text(analysis.speedup(best))} than sequential "
+            f"**{job}**: best on {best.backend} with {best.workers} worker(s), "
+            f"{speedup_text(analysis.speedup(best))} than sequential (median {best.median:.3f} s) "
             f"{ref(analysis, best)}."
         )
 
@@ -117,10 +117,7 @@ def crossover(analysis: Analysis) -> Iterator[str]:
     """From big tasks to small: the first task size at which processes stop winning."""
     cells = [c for c in analysis.cells if c.experiment == "granularity" and analysis.matches(c)]
     counts = sorted({c.splits for c in cells if c.splits >= c.workers > 1})
-    winners = {}
-    for count in counts:
-        fastest = min((c for c in cells if c.splits == count), key=lambda c: c.median)
-        winners[count] = fastest
+    winners = {count: analysis.best([c for c in cells if c.splits == count]) for count in counts}
     won = [count for count in counts if winners[count].backend == "pool"]
     if not won:
         if counts:

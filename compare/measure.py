@@ -4,6 +4,12 @@ The backend is opened once (its start-up timed on its own), the job runs once
 to warm up (imports, caches, the page cache), then ``repeat`` timed runs keep
 every sample: wall seconds, CPU seconds of the whole process tree, the time
 of each phase, and the output digest.
+
+Runs are paired: right before each timed run, the same job on the same input
+runs on the sequential backend, and its wall time is kept beside the sample.
+On a shared machine the speed of a core drifts by tens of percent over
+seconds; a ratio of two runs taken back to back is far steadier than a ratio
+of two cells measured a minute apart.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ class Sample:
     cpu: float
     phases: dict[str, float]
     digest: str
+    baseline: float | None = None
+    """Wall seconds of the sequential run just before this one (paired measurement)."""
 
 
 @dataclass
@@ -69,6 +77,13 @@ class Cell:
             return None
         return digests.pop() if len(digests) == 1 else "inconsistent"
 
+    def paired_speedup(self) -> float | None:
+        """Median over the pairs of sequential wall time over this cell's wall time."""
+        if self.backend == "sequential" and self.samples:
+            return 1.0
+        pairs = [(s.baseline, s.wall) for s in self.samples if s.baseline]
+        return statistics.median(b / w for b, w in pairs) if pairs else None
+
     def phase_median(self, phase: str) -> float:
         return statistics.median(s.phases.get(phase, 0.0) for s in self.samples)
 
@@ -77,24 +92,30 @@ class Cell:
 
 
 def measure(cell: Cell, repeat: int) -> Cell:
-    """Open the cell's backend, warm up, and time ``repeat`` runs; errors are recorded."""
+    """Open the cell's backend, warm up, and time ``repeat`` paired runs; errors are recorded."""
     try:
         job = find_job(cell.job)(**cell.params)
         backend = backends.create(cell.backend, cell.workers, cell.start_method)
-        plan = driver.plan(
-            job, cell.source.paths, backend, reducers=cell.workers, splits=cell.splits
-        )
+        paths = cell.source.paths
+        plan = driver.plan(job, paths, backend, reducers=cell.workers, splits=cell.splits)
+        sequential = backends.create("sequential")
+        baseline = driver.plan(job, paths, sequential, splits=cell.splits)
         started = time.perf_counter()
         with backend:
             cell.startup_seconds = time.perf_counter() - started
             cell.start_method = getattr(backend, "start_method", None)
             driver.execute(plan, backend)
             for _ in range(repeat):
+                paired = None
+                if cell.backend != "sequential":
+                    paired = time.perf_counter()
+                    driver.execute(baseline, sequential)
+                    paired = time.perf_counter() - paired
                 before, wall = tree_cpu_seconds(), time.perf_counter()
                 result = driver.execute(plan, backend)
                 wall = time.perf_counter() - wall
                 cpu = cpu_seconds_between(before, tree_cpu_seconds())
-                cell.samples.append(Sample(wall, cpu, result.seconds, result.digest))
+                cell.samples.append(Sample(wall, cpu, result.seconds, result.digest, paired))
     except Exception as exc:  # a broken cell is reported, and fails the study, not the process
         cell.error = one_line(exc)
     return cell

@@ -13,9 +13,11 @@ from compare.tables import Table
 METHOD = (
     "Each cell opens its backend once (start-up timed apart), runs the job once to warm "
     "up, then {repeat} timed run(s); tables quote the median and the min-max of those runs. "
-    "CPU use is the CPU seconds of this process and all its children over wall seconds "
-    "(100% = one core busy). Speedup is the sequential median over the cell's median, "
-    "efficiency is speedup over workers. See docs/STUDY.md for the method."
+    "Runs are paired: each timed run follows a sequential run of the same job and input, "
+    "and the speedup is the median of the per-pair ratios (sequential over cell), which "
+    "cancels most of a shared machine's drift. CPU use is the CPU seconds of this process "
+    "and all its children over wall seconds (100% = one core busy); efficiency is speedup "
+    "over workers. See docs/STUDY.md for the method."
 )
 
 

@@ -41,6 +41,7 @@ def write_csv(path: Path, cells: Sequence[Cell]) -> None:
     columns = [
         "cell", "experiment", "job", "dataset", "input_bytes", "backend", "workers",
         "start_method", "splits", "startup_seconds", "sample", "wall_seconds", "cpu_seconds",
+        "paired_sequential_seconds",
         *(f"{phase}_seconds" for phase in PHASES), "digest", "error",
     ]  # fmt: skip
     with open(path, "w", newline="", encoding="utf-8") as out:
@@ -52,9 +53,8 @@ def write_csv(path: Path, cells: Sequence[Cell]) -> None:
                 cell.workers, cell.start_method, cell.splits, cell.startup_seconds,
             ]  # fmt: skip
             if not cell.samples:
-                writer.writerow([*config, "", "", "", *([""] * len(PHASES)), "", cell.error])
+                writer.writerow([*config, "", "", "", "", *([""] * len(PHASES)), "", cell.error])
             for index, sample in enumerate(cell.samples):
                 phases = [sample.phases.get(phase, 0.0) for phase in PHASES]
-                writer.writerow(
-                    [*config, index, sample.wall, sample.cpu, *phases, sample.digest, cell.error]
-                )
+                measured = [index, sample.wall, sample.cpu, sample.baseline, *phases]
+                writer.writerow([*config, *measured, sample.digest, cell.error])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from jobs.corpus import write_up_to
 from jobs.termvector import tagged_documents
-from jobs.words import words
+from jobs.words import count_words, words
 from mapreduce import Job
+from mapreduce.splits import FileSplit
 
 
 class InvertedIndex(Job):
@@ -29,6 +31,20 @@ class InvertedIndex(Job):
             document, text = os.path.basename(position[0]), line
         for word in set(words(text)):
             yield word, document
+
+    def map_split(self, split: FileSplit, counters: Counter[str]) -> Iterator[tuple[str, str]]:
+        """In-mapper combining for plain text: a block with no tab is one document (its file),
+        so its distinct words are found in one pass; other blocks go through ``mapper``."""
+        document = os.path.basename(split.path)
+        for text in split.text_blocks():
+            counters["input_records"] += text.count("\n") + (not text.endswith("\n"))
+            if "\t" in text:
+                for line in text.split("\n"):
+                    if line:
+                        yield from self.mapper((split.path, 0), line.removesuffix("\r"))
+            else:
+                for word in count_words(text):
+                    yield word, document
 
     def combiner(self, word: str, documents: Iterable[str]) -> Iterator[tuple[str, str]]:
         for document in sorted(set(documents)):

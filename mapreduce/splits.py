@@ -41,13 +41,7 @@ class FileSplit:
         """``((path, byte offset or line number), line)`` for each line, decoded as UTF-8."""
         number = self.first_line
         for offset, raw in self.lines():
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"{self.path} byte {offset + exc.start} is not UTF-8 "
-                    f"(0x{raw[exc.start]:02x}); convert the file to UTF-8"
-                ) from None
+            line = decode(raw, self.path, offset)
             if number is None:
                 yield (self.path, offset), line
             else:
@@ -64,6 +58,33 @@ class FileSplit:
                     break
                 yield offset, strip_line_ending(raw)
                 offset += len(raw)
+
+    def text_blocks(self, size: int = 4 * READ_BLOCK) -> Iterator[str]:
+        """The split's text in blocks of about ``size`` bytes that end at line ends.
+
+        For jobs that process a whole split at once: far fewer Python-level
+        steps than a record at a time.  Line endings are kept.
+        """
+        with open(self.path, "rb") as file:
+            file.seek(self.start)
+            offset = self.start
+            while offset < self.end:
+                data = file.read(min(size, self.end - offset))
+                if offset + len(data) < self.end and not data.endswith(b"\n"):
+                    data += file.readline()
+                yield decode(data, self.path, offset)
+                offset += len(data)
+
+
+def decode(data: bytes, path: str, offset: int) -> str:
+    """``data`` (read from ``path`` at ``offset``) as UTF-8, or an error naming the byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path} byte {offset + exc.start} is not UTF-8 "
+            f"(0x{data[exc.start]:02x}); convert the file to UTF-8"
+        ) from None
 
 
 def strip_line_ending(raw: bytes) -> bytes:

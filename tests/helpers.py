@@ -9,24 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from backends.sequential import SequentialBackend
+from jobs.invertedindex import InvertedIndex
 from jobs.wordcount import WordCount
+from mapreduce import Job
 from mapreduce.partition import crc32_partition
 from mapreduce.tasks import run_map_task, run_reduce_task
-
-
-class FailingMapper(WordCount):
-    """Word count whose mapper records its worker's pid, then raises on a marked line."""
-
-    name = "failingmapper"
-
-    def __init__(self, pid_dir: str, marker: str = "BOOM") -> None:
-        self.pid_dir, self.marker = pid_dir, marker
-
-    def mapper(self, key: object, line: str) -> Iterator[tuple[str, int]]:
-        Path(self.pid_dir, str(os.getpid())).touch()
-        if self.marker in line:
-            raise ValueError(f"bad record {line[:20]!r}")
-        yield from super().mapper(key, line)
 
 
 def bucket_report(key: str) -> tuple[int, int, int]:
@@ -62,3 +49,30 @@ class LosesATaskBackend(SequentialBackend):
         if len(tasks) > 1:
             tasks[0] = tasks[-1]
         return super().run(fn, tasks)
+
+
+class TeachingWordCount(WordCount):
+    """Word count on the per-record teaching path: ``mapper`` per line, then ``combiner``."""
+
+    map_split = Job.map_split
+
+
+class TeachingInvertedIndex(InvertedIndex):
+    """The inverted index on the per-record teaching path."""
+
+    map_split = Job.map_split
+
+
+class FailingMapper(TeachingWordCount):
+    """Word count whose mapper records its worker's pid, then raises on a marked line."""
+
+    name = "failingmapper"
+
+    def __init__(self, pid_dir: str, marker: str = "BOOM") -> None:
+        self.pid_dir, self.marker = pid_dir, marker
+
+    def mapper(self, key: object, line: str) -> Iterator[tuple[str, int]]:
+        Path(self.pid_dir, str(os.getpid())).touch()
+        if self.marker in line:
+            raise ValueError(f"bad record {line[:20]!r}")
+        yield from super().mapper(key, line)

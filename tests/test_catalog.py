@@ -6,8 +6,9 @@ import pytest
 
 import backends
 from jobs import CATALOG
-from mapreduce import driver
+from mapreduce import Job, driver
 from tests.conftest import backend_param
+from tests.helpers import TeachingInvertedIndex, TeachingWordCount
 from tests.oracle import ORACLES
 
 SMALL_INPUT = {"pi": 16 * 30_000, "fetch": 1_500, "compress": 400_000}
@@ -93,14 +94,39 @@ def test_default_input_matches_oracle(catalog_backend, default_inputs, name):
     assert run_job(name, {}, inputs, catalog_backend) == expected
 
 
-@pytest.mark.parametrize("name", sorted(CATALOG))
-def test_edge_case_matches_oracle(catalog_backend, tmp_path, name):
-    params, contents = EDGE_CASES[name]
+def write_edge_case(name: str, directory) -> list[str]:
+    """The edge case's files, written into ``directory``; their paths."""
     inputs = []
-    for i, text in enumerate(contents):
-        path = tmp_path / f"{name}-{i}.txt"
+    for i, text in enumerate(EDGE_CASES[name][1]):
+        path = directory / f"{name}-{i}.txt"
         path.write_bytes(text.encode("utf-8"))
         inputs.append(str(path))
+    return inputs
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_edge_case_matches_oracle(catalog_backend, tmp_path, name):
+    params = EDGE_CASES[name][0]
+    inputs = write_edge_case(name, tmp_path)
     typed = CATALOG[name](**params)
     oracle_params = {k: getattr(typed, k) for k in params}
     assert run_job(name, params, inputs, catalog_backend) == ORACLES[name](inputs, **oracle_params)
+
+
+TEACHING = {"wordcount": TeachingWordCount, "invertedindex": TeachingInvertedIndex}
+
+
+def test_every_fast_path_has_a_teaching_twin():
+    fast = {name for name, job in CATALOG.items() if job.map_split is not Job.map_split}
+    assert fast == set(TEACHING)
+
+
+@pytest.mark.parametrize("name", sorted(TEACHING))
+@pytest.mark.parametrize("backend_name", ["sequential", "pool"])
+def test_teaching_path_gives_the_fast_paths_output(name, backend_name, default_inputs, tmp_path):
+    for inputs in (default_inputs[name], write_edge_case(name, tmp_path)):
+        outputs = set()
+        for job in (TEACHING[name](), CATALOG[name]()):
+            result = driver.run(job, inputs, backend_name, workers=2, reducers=2, splits=3)
+            outputs.add("".join(result.lines()))
+        assert outputs == {ORACLES[name](inputs)}

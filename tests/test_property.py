@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import backends
 from jobs.wordcount import WordCount
 from mapreduce import driver
+from tests.helpers import TeachingWordCount
 from tests.oracle import oracle_output, oracle_word_counts
 
 TRICKY = [*"ab Zé ß½²İ日本ΩЖ\n\r\t1_.,-'", "𝔘", "😀", "ǅ", "Ⅻ"]
@@ -32,13 +33,14 @@ def backend(request):
     splits=st.integers(1, 9),
     reducers=st.integers(1, 4),
 )
-def test_random_text_matches_oracle(backend, texts, splits, reducers):
+@pytest.mark.parametrize("job", [WordCount, TeachingWordCount], ids=["fast", "teaching"])
+def test_random_text_matches_oracle(backend, job, texts, splits, reducers):
     with tempfile.TemporaryDirectory() as directory:
         inputs = []
         for i, text in enumerate(texts):
             path = Path(directory, f"{i}.txt")
             path.write_bytes(text.encode("utf-8"))
             inputs.append(str(path))
-        checked = driver.plan(WordCount(), inputs, backend, reducers=reducers, splits=splits)
+        checked = driver.plan(job(), inputs, backend, reducers=reducers, splits=splits)
         result = driver.execute(checked, backend)
     assert "".join(result.lines()) == oracle_output(oracle_word_counts(texts))
