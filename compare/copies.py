@@ -16,8 +16,8 @@ def check_copies(analysis: Analysis, dataset: Dataset) -> dict | None:
     measured = analysis.select(
         "real-text", job="wordcount", dataset=dataset.name, backend="sequential"
     )
-    single = driver.run(WordCount(), shakespeare(1).paths)
-    scaled = [(word, count * dataset.copies) for word, count in single.output]
+    with driver.run(WordCount(), shakespeare(1).paths) as single:
+        scaled = [(word, count * dataset.copies) for word, count in single.pairs()]
     passed = bool(measured) and measured[0].digest == digest(format_lines(scaled))
     return {
         "name": f"word counts of {dataset.name} are {dataset.copies}x one copy's",

@@ -104,16 +104,17 @@ def measure(cell: Cell, repeat: int) -> Cell:
         with backend:
             cell.startup_seconds = time.perf_counter() - started
             cell.start_method = getattr(backend, "start_method", None)
-            driver.execute(plan, backend)
+            driver.execute(plan, backend).close()
             for _ in range(repeat):
                 paired = None
                 if cell.backend != "sequential":
                     paired = time.perf_counter()
-                    driver.execute(baseline, sequential)
+                    driver.execute(baseline, sequential).close()
                     paired = time.perf_counter() - paired
                 before, wall = tree_cpu_seconds(), time.perf_counter()
                 result = driver.execute(plan, backend)
                 wall = time.perf_counter() - wall
+                result.close()
                 cpu = cpu_seconds_between(before, tree_cpu_seconds())
                 cell.samples.append(Sample(wall, cpu, result.seconds, result.digest, paired))
     except Exception as exc:  # a broken cell is reported, and fails the study, not the process

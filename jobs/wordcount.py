@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from jobs.corpus import write_zipf_text
-from jobs.words import count_words, words
+from jobs.words import count_runs, words, words_of_runs
 from mapreduce import Job
 from mapreduce.splits import FileSplit
 
@@ -33,11 +33,11 @@ class WordCount(Job):
         call per line and a pair per word: the fast path.  ``mapper`` above is
         the one to read first.
         """
-        counts: Counter[str] = Counter()
+        runs: Counter[str] = Counter()
         for text in split.text_blocks():
             counters["input_records"] += text.count("\n") + (not text.endswith("\n"))
-            counts.update(count_words(text))
-        return counts.items()
+            count_runs(text, runs)
+        return words_of_runs(runs).items()
 
     @classmethod
     def generate_input(cls, path: str, size: int, seed: int) -> None:

@@ -35,14 +35,22 @@ def words(text: str) -> list[str]:
     return found
 
 
-def count_words(text: str) -> Counter[str]:
-    """How often each word occurs in ``text``: ``Counter(words(text))``, faster.
+def count_runs(text: str, runs: Counter[str] | None = None) -> Counter[str]:
+    """Add the raw (not yet checked or lowercased) candidate runs of ``text`` to ``runs``."""
+    runs = Counter() if runs is None else runs
+    runs.update(CANDIDATE.findall(text))
+    return runs
 
-    Counts the raw runs first, so lowering and checking happen once per
-    distinct run rather than once per occurrence.
-    """
+
+def words_of_runs(runs: Counter[str]) -> Counter[str]:
+    """Word counts from raw run counts: each distinct run checked and lowercased once."""
     counts: Counter[str] = Counter()
-    for run, n in Counter(CANDIDATE.findall(text)).items():
+    for run, n in runs.items():
         for word in [run] if run.isalpha() else letter_runs(run):
             counts[word.lower()] += n
     return counts
+
+
+def count_words(text: str) -> Counter[str]:
+    """How often each word occurs in ``text``: ``Counter(words(text))``, faster."""
+    return words_of_runs(count_runs(text))

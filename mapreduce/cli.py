@@ -17,6 +17,7 @@ from mapreduce.errors import MapReduceError, TaskError
 from mapreduce.output import write_atomically, write_lines
 from mapreduce.params import parse_assignments
 from mapreduce.progress import ProgressBar
+from mapreduce.shuffle import MODES
 from mapreduce.sizes import parse_size
 
 PROG = "mapreduce"
@@ -77,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--splits", type=positive_int, help="map tasks (default: 4 per worker)")
     run.add_argument("--start-method", choices=(*START_METHODS, "loky"), help="process start")
+    run.add_argument(
+        "--shuffle",
+        choices=MODES,
+        default="auto",
+        help="intermediate data in memory or through temporary files (default: auto, by size)",
+    )
     run.add_argument("--output", "-o", help="output file (default: standard output)")
     run.add_argument(
         "--verbose", "-v", action="store_true", help="show a failed worker's traceback"
@@ -107,8 +114,9 @@ def command_run(args: argparse.Namespace) -> int:
     if not inputs:
         inputs = [str(default_input(job_class))]
         print(f"{PROG}: no input given; using {inputs[0]}", file=sys.stderr)
+    reducers = args.reducers or workers
     checked = driver.plan(
-        job, inputs, backend, reducers=args.reducers or workers, splits=args.splits
+        job, inputs, backend, reducers=reducers, splits=args.splits, shuffle=args.shuffle
     )
     progress = ProgressBar(force=bool(args.progress)) if args.progress is not False else None
     try:
@@ -117,11 +125,11 @@ def command_run(args: argparse.Namespace) -> int:
     finally:
         if progress:
             progress.finish()
-    lines = result.lines()
-    if args.output:
-        write_atomically(lines, args.output)
-    else:
-        write_lines(lines, sys.stdout)
+    with result:
+        if args.output:
+            write_atomically(result.lines(), args.output)
+        else:
+            write_lines(result.lines(), sys.stdout)
     return 0
 
 

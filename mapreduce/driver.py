@@ -9,8 +9,10 @@ around opening and closing the backend.  The study calls ``plan`` and
 
 from __future__ import annotations
 
-import heapq
+import os
 import pickle
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -22,8 +24,9 @@ from backends import Backend, ProcessBackend
 from mapreduce.errors import JobError, MapReduceError, TaskError, one_line
 from mapreduce.job import Job, Pair
 from mapreduce.output import digest, format_lines, format_pair
-from mapreduce.splits import split_pairs
-from mapreduce.tasks import MapTask, ReduceTask, TaskOutput, first, run_map_task, run_reduce_task
+from mapreduce.shuffle import MODES, Spilled, choose, merged
+from mapreduce.splits import FileSplit, split_pairs
+from mapreduce.tasks import MapTask, ReduceTask, TaskOutput, run_map_task, run_reduce_task
 
 Progress = Callable[[str, int, int], None]
 
@@ -40,16 +43,23 @@ class Plan:
     reducers: int
     split_count: int
     """How many splits to cut each later step's input into."""
+    shuffle: str = "memory"
+    """``memory`` or ``disk``: how intermediate pairs and the output travel."""
 
 
 @dataclass
 class RunResult:
-    """The output of a run, with its digest, counters and timings."""
+    """The output of a run, with its digest, counters and timings.
+
+    With the disk shuffle the output stays in files until read; ``close`` (or
+    leaving a ``with`` block) removes them.
+    """
 
     job: str
     backend: str
     workers: int
-    output: list[Pair]
+    partitions: list[Spilled] = field(repr=False)
+    """Each reduce task's key-sorted output, in memory or in a file."""
     digest: str
     counters: Counter[str]
     """Summed over the steps; a later step's also appear as ``step2.<name>``."""
@@ -59,10 +69,32 @@ class RunResult:
     task_cpu_seconds: float = 0.0
     """CPU seconds spent inside tasks, summed over every task."""
     worker_pids: set[int] = field(default_factory=set)
+    spill_folder: str | None = None
+
+    def pairs(self) -> Iterator[Pair]:
+        """The output pairs in key order, read lazily."""
+        return merged(self.partitions)
+
+    @property
+    def output(self) -> list[Pair]:
+        """The output pairs in key order, all in memory."""
+        return list(self.pairs())
 
     def lines(self) -> Iterator[str]:
         """The output as text lines, exactly as the CLI writes them."""
-        return format_lines(self.output, self.format_line)
+        return format_lines(self.pairs(), self.format_line)
+
+    def close(self) -> None:
+        """Remove the disk shuffle's files, if any."""
+        if self.spill_folder:
+            shutil.rmtree(self.spill_folder, ignore_errors=True)
+            self.spill_folder = None
+
+    def __enter__(self) -> RunResult:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def check_picklable(job: Job, backend: Backend) -> None:
@@ -86,15 +118,20 @@ def plan(
     *,
     reducers: int = 1,
     splits: int | None = None,
+    shuffle: str = "auto",
 ) -> Plan:
     """Check the run and cut the input into splits, before any worker starts."""
     if isinstance(reducers, bool) or not isinstance(reducers, int) or reducers < 1:
         raise MapReduceError(f"reducers must be a whole number of at least 1, not {reducers!r}")
     if splits is not None and (isinstance(splits, bool) or splits < 1):
         raise MapReduceError(f"splits must be a whole number of at least 1, not {splits!r}")
+    if shuffle not in MODES:
+        raise MapReduceError(f"shuffle must be one of {', '.join(MODES)}, not {shuffle!r}")
     check_picklable(job, backend)
     count = splits or SPLITS_PER_WORKER * backend.workers
-    return Plan(job, job.steps()[0].splits(list(inputs), count), reducers, count)
+    first = job.steps()[0].splits(list(inputs), count)
+    input_bytes = sum(split.end - split.start for split in first if isinstance(split, FileSplit))
+    return Plan(job, first, reducers, count, choose(shuffle, input_bytes))
 
 
 def run_phase(
@@ -125,74 +162,92 @@ def run_phase(
 
 @dataclass
 class StepResult:
-    output: list[Pair]
+    partitions: list[Spilled]
     task_outputs: list[TaskOutput]
     seconds: dict[str, float]
 
 
 def run_step(
-    step: Job, splits: list[Any], reducers: int, backend: Backend, progress: Progress | None
+    step: Job,
+    splits: list[Any],
+    reducers: int,
+    backend: Backend,
+    progress: Progress | None,
+    folder: str | None,
 ) -> StepResult:
-    """Map, shuffle, reduce and merge one step of a job."""
+    """Map, shuffle and reduce one step of a job; its output stays partitioned."""
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
     step.prepare(splits, reducers)
-    map_tasks = [MapTask(step, i, len(splits), split, reducers) for i, split in enumerate(splits)]
+    total = len(splits)
+    map_tasks = [MapTask(step, i, total, s, reducers, folder) for i, s in enumerate(splits)]
     map_outputs = run_phase(backend, run_map_task, map_tasks, "map", progress)
     seconds["map"] = time.perf_counter() - start
 
     start = time.perf_counter()
     reduce_tasks = [
-        ReduceTask(step, r, reducers, [output.pairs[r] for output in map_outputs])
+        ReduceTask(step, r, reducers, [output.pairs[r] for output in map_outputs], folder)
         for r in range(reducers)
     ]
     seconds["shuffle"] = time.perf_counter() - start
 
     start = time.perf_counter()
     reduce_outputs = run_phase(backend, run_reduce_task, reduce_tasks, "reduce", progress)
+    for task in reduce_tasks:  # the map outputs are read: free the disk early
+        for spilled in task.inputs:
+            if isinstance(spilled, str):
+                os.remove(spilled)
     seconds["reduce"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    output = list(heapq.merge(*(o.pairs for o in reduce_outputs), key=first))
-    seconds["merge"] = time.perf_counter() - start
-    return StepResult(output, map_outputs + reduce_outputs, seconds)
+    return StepResult([o.pairs for o in reduce_outputs], map_outputs + reduce_outputs, seconds)
 
 
 def execute(plan: Plan, backend: Backend, progress: Progress | None = None) -> RunResult:
     """Run a checked plan on an open backend, step after step."""
+    folder = tempfile.mkdtemp(prefix="mapreduce-shuffle-") if plan.shuffle == "disk" else None
+    try:
+        return execute_steps(plan, backend, progress, folder)
+    except BaseException:
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def execute_steps(
+    plan: Plan, backend: Backend, progress: Progress | None, folder: str | None
+) -> RunResult:
     job = plan.job
     seconds: Counter[str] = Counter()
     counters: Counter[str] = Counter()
     task_outputs: list[TaskOutput] = []
-    splits, output = plan.splits, []
-    for number, step in enumerate(job.steps(), start=1):
-        if number > 1:
-            splits = split_pairs(output, plan.split_count, number - 1)
-        step_result = run_step(step, splits, plan.reducers, backend, progress)
-        output = step_result.output
-        seconds.update(step_result.seconds)
-        task_outputs += step_result.task_outputs
-        for task_output in step_result.task_outputs:
+    splits, steps = plan.splits, job.steps()
+    for number, step in enumerate(steps, start=1):
+        result = run_step(step, splits, plan.reducers, backend, progress, folder)
+        seconds.update(result.seconds)
+        task_outputs += result.task_outputs
+        for task_output in result.task_outputs:
             counters.update(task_output.counters)
             if number > 1:
                 counters.update({f"step{number}.{k}": v for k, v in task_output.counters.items()})
+        if number < len(steps):
+            splits = split_pairs(list(merged(result.partitions)), plan.split_count, number)
 
     start = time.perf_counter()
-    result_digest = digest(format_lines(output, job.format_line))
+    result_digest = digest(format_lines(merged(result.partitions), job.format_line))
     seconds["merge"] += time.perf_counter() - start
     seconds["total"] = sum(seconds.values())
     return RunResult(
         job=job.name,
         backend=backend.name,
         workers=backend.workers,
-        output=output,
+        partitions=result.partitions,
         digest=result_digest,
         counters=counters,
         seconds=dict(seconds),
         format_line=job.format_line,
         task_cpu_seconds=sum(o.cpu_seconds for o in task_outputs),
         worker_pids={o.pid for o in task_outputs},
+        spill_folder=folder,
     )
 
 
@@ -205,11 +260,12 @@ def run(
     reducers: int = 1,
     splits: int | None = None,
     start_method: str | None = None,
+    shuffle: str = "auto",
     progress: Progress | None = None,
 ) -> RunResult:
     """Run ``job`` over the files ``inputs`` on a backend, opened and closed here."""
     if isinstance(backend, str):
         backend = backends.create(backend, workers, start_method)
-    checked = plan(job, inputs, backend, reducers=reducers, splits=splits)
+    checked = plan(job, inputs, backend, reducers=reducers, splits=splits, shuffle=shuffle)
     with backend:
         return execute(checked, backend, progress)

@@ -20,6 +20,8 @@ def format_field(value: Any) -> str:
     """A key or value as output text: a string unchanged, anything else as JSON."""
     if isinstance(value, str):
         return value
+    if type(value) is int:  # what json.dumps gives, without its overhead
+        return str(value)
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -59,7 +59,7 @@ class FileSplit:
                 yield offset, strip_line_ending(raw)
                 offset += len(raw)
 
-    def text_blocks(self, size: int = 4 * READ_BLOCK) -> Iterator[str]:
+    def text_blocks(self, size: int = READ_BLOCK) -> Iterator[str]:
         """The split's text in blocks of about ``size`` bytes that end at line ends.
 
         For jobs that process a whole split at once: far fewer Python-level

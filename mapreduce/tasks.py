@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from mapreduce.errors import TaskError, one_line
 from mapreduce.job import Job, Pair
+from mapreduce.shuffle import Spilled, read_pairs, spill
 
 COMBINE_EVERY = 200_000
 """Buffered map output values after which the combiner runs, bounding memory."""
@@ -36,6 +37,8 @@ class MapTask:
     total: int
     split: Any
     reducers: int
+    spill_folder: str | None = None
+    """Where to write the partitions (disk shuffle); None keeps them in memory."""
 
     def __str__(self) -> str:
         return str(self.split)
@@ -46,8 +49,9 @@ class ReduceTask:
     job: Job
     index: int
     total: int
-    inputs: list[list[Pair]]
-    """Bucket ``index`` of every map task, in map task order."""
+    inputs: list[Spilled]
+    """Bucket ``index`` of every map task, in map task order (pairs, or a file of them)."""
+    spill_folder: str | None = None
 
     def __str__(self) -> str:
         return f"partition {self.index}"
@@ -105,9 +109,14 @@ def combine(job: Job, groups: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
 
 
 def combined_pairs(job: Job, pairs: Iterable[Pair], counters: Counter[str]) -> list[Pair]:
-    """Group map output by key and run the combiner, every ``COMBINE_EVERY`` values."""
+    """Group map output by key and run the combiner, every ``COMBINE_EVERY`` values.
+
+    When no key came twice (a job that combined in its mapper), the combiner
+    has nothing to combine and is skipped: by its contract it may run zero times.
+    """
     groups: dict[Any, list[Any]] = {}
     buffered = 0
+    repeated = False
     for key, value in pairs:
         counters["map_output_pairs"] += 1
         group = groups.get(key)
@@ -115,11 +124,14 @@ def combined_pairs(job: Job, pairs: Iterable[Pair], counters: Counter[str]) -> l
             groups[key] = [value]
         else:
             group.append(value)
+            repeated = True
         buffered += 1
         if buffered >= COMBINE_EVERY:
             groups = combine(job, groups)
             buffered = sum(map(len, groups.values()))
-    return [(key, value) for key, values in combine(job, groups).items() for value in values]
+    if repeated:
+        groups = combine(job, groups)
+    return [(key, value) for key, values in groups.items() for value in values]
 
 
 def partitioned(job: Job, pairs: list[Pair], reducers: int) -> list[list[Pair]]:
@@ -148,14 +160,18 @@ def run_map_task(task: MapTask) -> TaskOutput:
     else:
         pairs = combined_pairs(job, pairs, counters)
     counters["combine_output_pairs"] += len(pairs)
-    return TaskOutput(partitioned(job, pairs, task.reducers), counters)
+    buckets = partitioned(job, pairs, task.reducers)
+    folder = task.spill_folder
+    names = [f"map-{task.index:05d}-part-{r:04d}.pickle" for r in range(task.reducers)]
+    spilled = [spill(folder, n, b, counters) for n, b in zip(names, buckets, strict=True)]
+    return TaskOutput(spilled, counters)
 
 
 @guarded("reduce")
 def run_reduce_task(task: ReduceTask) -> TaskOutput:
     """Sort one partition's pairs by key and reduce each key's values, in key order."""
     job, counters = task.job, Counter()
-    pairs = list(itertools.chain.from_iterable(task.inputs))
+    pairs = list(itertools.chain.from_iterable(map(read_pairs, task.inputs)))
     pairs.sort(key=first)  # stable: a key's values keep map task order
     counters["reduce_input_pairs"] += len(pairs)
     output: list[Pair] = []
@@ -165,4 +181,5 @@ def run_reduce_task(task: ReduceTask) -> TaskOutput:
     if any(a[0] > b[0] for a, b in itertools.pairwise(output)):
         output.sort(key=first)
     counters["output_records"] += len(output)
-    return TaskOutput(output, counters)
+    name = f"reduce-{task.index:04d}.pickle"
+    return TaskOutput(spill(task.spill_folder, name, output, counters), counters)

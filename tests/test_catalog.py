@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 import backends
 from jobs import CATALOG
-from mapreduce import Job, driver
+from mapreduce import Job, TaskError, driver
 from tests.conftest import backend_param
 from tests.helpers import TeachingInvertedIndex, TeachingWordCount
 from tests.oracle import ORACLES
@@ -130,3 +133,29 @@ def test_teaching_path_gives_the_fast_paths_output(name, backend_name, default_i
             result = driver.run(job, inputs, backend_name, workers=2, reducers=2, splits=3)
             outputs.add("".join(result.lines()))
         assert outputs == {ORACLES[name](inputs)}
+
+
+def shuffle_folders() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("mapreduce-shuffle-*")}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_disk_shuffle_gives_the_same_output(catalog_backend, default_inputs, name):
+    before = shuffle_folders()
+    inputs = default_inputs[name]
+    job = CATALOG[name]()
+    checked = driver.plan(job, inputs, catalog_backend, reducers=3, splits=5, shuffle="disk")
+    with driver.execute(checked, catalog_backend) as result:
+        assert result.spill_folder and Path(result.spill_folder).is_dir()
+        assert "".join(result.lines()) == ORACLES[name](inputs)
+        assert result.counters["shuffle_bytes"] > 0
+    assert shuffle_folders() == before
+
+
+def test_a_failed_run_leaves_no_shuffle_folder(tmp_path):
+    before = shuffle_folders()
+    path = tmp_path / "bad.log"
+    path.write_text("not a log line\n")
+    with pytest.raises(TaskError):
+        driver.run(CATALOG["urlcount"](), [str(path)], "pool", workers=2, shuffle="disk")
+    assert shuffle_folders() == before

@@ -1,0 +1,73 @@
+"""Where intermediate pairs travel between map and reduce: in memory, or through files.
+
+In memory, each map task sends its R buckets back to the driver, which hands
+bucket r of every map task to reduce task r: simple, and fine while the pairs
+are small.  Through files, each map task writes one file per partition into a
+temporary folder and sends back only the paths; each reduce task reads its
+own files and writes its output to a file, which the driver merges lazily.
+The driver then never holds the intermediate data or the output itself, so
+memory stays bounded as inputs grow (the paper's map tasks write to local
+disk for the same reason).
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import pickle
+from collections.abc import Iterable, Iterator
+from operator import itemgetter
+from typing import Any
+
+Pair = tuple[Any, Any]
+Spilled = list[Pair] | str
+"""A partition's pairs, or the path of a file holding them."""
+
+MODES = ("auto", "memory", "disk")
+DISK_ABOVE = 64_000_000
+"""``auto`` shuffles through files when the input is at least this many bytes."""
+CHUNK = 10_000
+
+
+def choose(mode: str, input_bytes: int) -> str:
+    """``memory`` or ``disk`` for a run of ``input_bytes``, given the requested mode."""
+    if mode not in MODES:
+        raise ValueError(f"shuffle must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode == "auto":
+        return "disk" if input_bytes >= DISK_ABOVE else "memory"
+    return mode
+
+
+def write_pairs(path: str, pairs: list[Pair]) -> int:
+    """Write ``pairs`` to ``path`` in pickled chunks; return the bytes written."""
+    with open(path, "wb") as file:
+        for at in range(0, len(pairs), CHUNK):
+            pickle.dump(pairs[at : at + CHUNK], file, protocol=pickle.HIGHEST_PROTOCOL)
+        return file.tell()
+
+
+def read_pairs(spilled: Spilled) -> Iterator[Pair]:
+    """The pairs of a partition held in memory or written by ``write_pairs``."""
+    if not isinstance(spilled, str):
+        yield from spilled
+        return
+    with open(spilled, "rb") as file:
+        while True:
+            try:
+                yield from pickle.load(file)
+            except EOFError:
+                return
+
+
+def spill(folder: str | None, name: str, pairs: list[Pair], counters: dict) -> Spilled:
+    """``pairs`` as they are (memory shuffle), or written to ``folder/name`` (disk shuffle)."""
+    if folder is None:
+        return pairs
+    path = os.path.join(folder, name)
+    counters["shuffle_bytes"] += write_pairs(path, pairs)
+    return path
+
+
+def merged(partitions: Iterable[Spilled]) -> Iterator[Pair]:
+    """The pairs of key-sorted partitions merged into one key-sorted stream."""
+    return heapq.merge(*(read_pairs(p) for p in partitions), key=itemgetter(0))
