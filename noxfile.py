@@ -67,6 +67,17 @@ def compare_merge(session: nox.Session) -> None:
     )
 
 
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Time the engine beside hand-written word counts (`-- --size 1GB`), then pytest-benchmark."""
+    session.install("-e", ".[dev,dask]")
+    describe_interpreter(session)
+    session.run("python", "-m", "compare.bench", *session.posargs)
+    session.run(
+        "pytest", "tests/benchmarks", "-o", "addopts=", "--benchmark-only", "--benchmark-autosave"
+    )
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Check the code with ruff (lint rules and formatting)."""

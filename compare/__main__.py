@@ -83,6 +83,9 @@ def plan_cells(args: argparse.Namespace) -> tuple[list[Cell], list[Dataset], lis
     jobs = args.jobs or list(preset.sizes)
     cells = experiments.matrix(preset, jobs, names, args.workers)
     notes: list[str] = []
+    wanted = not args.jobs or "wordcount" in args.jobs
+    if preset.baseline_size and not args.no_sweeps and wanted:
+        cells += experiments.baselines(preset)
     if not args.no_sweeps:
         for sweep, build in (
             (preset.granularity, experiments.granularity),

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import backends
+from compare.baselines import BASELINES, dask_available
 from compare.datasets import Dataset, generated, shakespeare, stdlib
-from compare.measure import Cell
+from compare.measure import BASELINE, Cell
 from compare.presets import Preset, Sweep, io_worker_counts, worker_counts
 from mapreduce.catalog import find_job
 
@@ -96,6 +97,16 @@ def real_text(preset: Preset, names: Sequence[str]) -> tuple[list[Cell], list[Da
         for name in chosen
     ]
     return cells, datasets
+
+
+def baselines(preset: Preset, workers: int = 2) -> list[Cell]:
+    """Word count written without the framework, beside the engine, on the matrix's input."""
+    dataset = generated("wordcount", preset.baseline_size)
+    names = [n for n in BASELINES if n != "dask-bag" or dask_available()]
+    cells = [cell("baselines", "wordcount", dataset, "sequential", 1)]
+    cells += [cell("baselines", "wordcount", dataset, "pool", workers)]
+    cells += [cell("baselines", "wordcount", dataset, f"{BASELINE}{n}", workers) for n in names]
+    return cells
 
 
 def available(names: Sequence[str]) -> list[str]:

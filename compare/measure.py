@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import backends
+from backends import Backend
+from compare.baselines import BASELINES
 from compare.cpu import cpu_seconds_between, tree_cpu_seconds
 from compare.datasets import Dataset
 from mapreduce import driver
 from mapreduce.catalog import find_job
 from mapreduce.errors import one_line
+from mapreduce.output import digest, format_lines
 
 
 @dataclass
@@ -91,32 +95,65 @@ class Cell:
         return {k: v for k, v in asdict(self).items() if k != "source"}
 
 
+BASELINE = "baseline:"
+"""Prefix of a cell's backend name that runs a framework-free baseline instead of the engine."""
+
+
+Runner = Callable[[], tuple[str, dict[str, float]]]
+"""Runs a cell once; returns the output digest and the seconds of each phase."""
+
+
+def baseline_runner(cell: Cell) -> Runner:
+    """Runs the cell's baseline word count (it has no phases)."""
+    function = BASELINES[cell.backend.removeprefix(BASELINE)]
+    paths = cell.source.paths
+
+    def run() -> tuple[str, dict[str, float]]:
+        return digest(format_lines(sorted(function(paths, cell.workers).items()))), {}
+
+    return run
+
+
+def engine_runner(cell: Cell, backend: Backend) -> Runner:
+    """Runs the cell's job on the open ``backend``."""
+    job = find_job(cell.job)(**cell.params)
+    plan = driver.plan(job, cell.source.paths, backend, reducers=cell.workers, splits=cell.splits)
+
+    def run() -> tuple[str, dict[str, float]]:
+        with driver.execute(plan, backend) as result:
+            return result.digest, result.seconds
+
+    return run
+
+
 def measure(cell: Cell, repeat: int) -> Cell:
     """Open the cell's backend, warm up, and time ``repeat`` paired runs; errors are recorded."""
     try:
-        job = find_job(cell.job)(**cell.params)
-        backend = backends.create(cell.backend, cell.workers, cell.start_method)
-        paths = cell.source.paths
-        plan = driver.plan(job, paths, backend, reducers=cell.workers, splits=cell.splits)
         sequential = backends.create("sequential")
-        baseline = driver.plan(job, paths, sequential, splits=cell.splits)
+        baseline = engine_runner(replace(cell, backend="sequential", workers=1), sequential)
+        is_baseline = cell.backend.startswith(BASELINE)
+        backend = (
+            sequential
+            if is_baseline
+            else backends.create(cell.backend, cell.workers, cell.start_method)
+        )
         started = time.perf_counter()
         with backend:
             cell.startup_seconds = time.perf_counter() - started
             cell.start_method = getattr(backend, "start_method", None)
-            driver.execute(plan, backend).close()
+            run = baseline_runner(cell) if is_baseline else engine_runner(cell, backend)
+            run()
             for _ in range(repeat):
                 paired = None
                 if cell.backend != "sequential":
                     paired = time.perf_counter()
-                    driver.execute(baseline, sequential).close()
+                    baseline()
                     paired = time.perf_counter() - paired
                 before, wall = tree_cpu_seconds(), time.perf_counter()
-                result = driver.execute(plan, backend)
+                output_digest, phases = run()
                 wall = time.perf_counter() - wall
-                result.close()
                 cpu = cpu_seconds_between(before, tree_cpu_seconds())
-                cell.samples.append(Sample(wall, cpu, result.seconds, result.digest, paired))
+                cell.samples.append(Sample(wall, cpu, phases, output_digest, paired))
     except Exception as exc:  # a broken cell is reported, and fails the study, not the process
         cell.error = one_line(exc)
     return cell

@@ -40,6 +40,8 @@ class Preset:
     """Copies of Shakespeare's plays to index and count (0: leave real text out)."""
     stdlib_all: bool = False
     """Every standard-library module rather than only the top-level ones."""
+    baseline_size: int = 1 * MB
+    """Bytes of word count input for the framework-free baselines (0: leave them out)."""
 
 
 def worker_counts(cores: int | None = None) -> list[int]:
@@ -63,6 +65,7 @@ PRESETS = {
         granularity=Sweep("wordcount", 100_000, (1, 16, 256)),
         input_size=Sweep("wordcount", 0, (50_000, 100_000, 200_000)),
         start_method=Sweep("pi", 16 * 100_000),
+        baseline_size=200_000,
     ),
     "default": Preset(
         name="default",
@@ -106,5 +109,6 @@ PRESETS = {
         start_method=Sweep("pi", 16 * 5_000_000),
         shakespeare_copies=20,
         stdlib_all=True,
+        baseline_size=200 * MB,
     ),
 }

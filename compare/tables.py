@@ -114,6 +114,9 @@ def all_tables(analysis: Analysis) -> list[Table]:
         sweep_table(analysis, "input-size", "Input size", "input"),
         sweep_table(analysis, "start-method", "Start method", "start method"),
         sweep_table(analysis, "real-text", "Real text", "job and input"),
+        sweep_table(
+            analysis, "baselines", "Baselines: word count without the framework", "job and input"
+        ),
     ]
     return matrix_tables(analysis) + [table for table in sweeps if table]
 

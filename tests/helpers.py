@@ -76,3 +76,7 @@ class FailingMapper(TeachingWordCount):
         if self.marker in line:
             raise ValueError(f"bad record {line[:20]!r}")
         yield from super().mapper(key, line)
+
+
+def do_nothing(task: object) -> None:
+    """A task with no work: what a backend's round trip costs on its own."""

@@ -131,3 +131,13 @@ def test_stdlib_dataset_is_labelled_with_version_and_count():
     assert described["files"] == len(dataset.paths) > 50
     assert described["bytes"] > 1_000_000
     assert "standard library" in described["description"]
+
+
+def test_baselines_stand_beside_the_engine_with_the_same_output(tmp_path):
+    args = ["--preset", "smoke", "--jobs", "wordcount", "--backends", "pool", "--repeat", "1"]
+    assert main([*args, "--no-real-text", "--output", str(tmp_path)]) == 0
+    report = (tmp_path / "report.md").read_text()
+    section = report.split("## Baselines")[1].split("\n## ")[0]
+    for name in ("handwritten", "handwritten-parallel", "naive"):
+        row = next(line for line in section.splitlines() if f"| baseline:{name} " in line)
+        assert "| yes " in row
