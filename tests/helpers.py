@@ -80,3 +80,15 @@ class FailingMapper(TeachingWordCount):
 
 def do_nothing(task: object) -> None:
     """A task with no work: what a backend's round trip costs on its own."""
+
+
+def generate_inputs(directory: Path, sizes: dict[str, int], default: int, seed: int) -> dict:
+    """Every catalog job's generated input in ``directory``: job name -> its path."""
+    from jobs import CATALOG
+
+    paths = {}
+    for name, job in CATALOG.items():
+        path = directory / f"{name}.txt"
+        job.generate_input(str(path), sizes.get(name, default), seed=seed)
+        paths[name] = str(path)
+    return paths

@@ -11,7 +11,7 @@ import backends
 from jobs import CATALOG
 from mapreduce import Job, TaskError, driver
 from tests.conftest import backend_param
-from tests.helpers import TeachingInvertedIndex, TeachingWordCount
+from tests.helpers import TeachingInvertedIndex, TeachingWordCount, generate_inputs
 from tests.oracle import ORACLES
 
 SMALL_INPUT = {"pi": 16 * 30_000, "fetch": 1_500, "compress": 400_000}
@@ -70,12 +70,8 @@ def catalog_backend(request):
 def default_inputs(tmp_path_factory):
     """Each job's generated input, small, made once for the module."""
     directory = tmp_path_factory.mktemp("default-inputs")
-    paths = {}
-    for name, job in CATALOG.items():
-        path = directory / f"{name}.txt"
-        job.generate_input(str(path), SMALL_INPUT.get(name, DEFAULT_SMALL), seed=3)
-        paths[name] = [str(path)]
-    return paths
+    paths = generate_inputs(directory, SMALL_INPUT, DEFAULT_SMALL, seed=3)
+    return {name: [path] for name, path in paths.items()}
 
 
 def run_job(name: str, params: dict, inputs: list[str], backend) -> str:

@@ -12,7 +12,7 @@ import pytest
 import backends
 from jobs import CATALOG
 from mapreduce import driver
-from tests.helpers import do_nothing
+from tests.helpers import do_nothing, generate_inputs
 
 SIZES = {"pi": 16 * 100_000, "fetch": 400, "compress": 1_000_000}
 DEFAULT_SIZE = 500_000
@@ -28,13 +28,7 @@ def test_empty_task_round_trip(benchmark, name):
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("bench-inputs")
-    paths = {}
-    for name, job in CATALOG.items():
-        path = directory / f"{name}.txt"
-        job.generate_input(str(path), SIZES.get(name, DEFAULT_SIZE), seed=1)
-        paths[name] = str(path)
-    return paths
+    return generate_inputs(tmp_path_factory.mktemp("bench-inputs"), SIZES, DEFAULT_SIZE, seed=1)
 
 
 @pytest.mark.parametrize("name", sorted(CATALOG))
