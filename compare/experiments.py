@@ -105,7 +105,16 @@ def baselines(preset: Preset, workers: int = 2) -> list[Cell]:
     names = [n for n in BASELINES if n != "dask-bag" or dask_available()]
     cells = [cell("baselines", "wordcount", dataset, "sequential", 1)]
     cells += [cell("baselines", "wordcount", dataset, "pool", workers)]
-    cells += [cell("baselines", "wordcount", dataset, f"{BASELINE}{n}", workers) for n in names]
+    cells += [
+        cell(
+            "baselines",
+            "wordcount",
+            dataset,
+            f"{BASELINE}{n}",
+            1 if n == "handwritten" else workers,
+        )
+        for n in names
+    ]
     return cells
 
 

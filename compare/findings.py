@@ -131,8 +131,9 @@ def crossover(analysis: Analysis) -> Iterator[str]:
         return
     loser = winners[lost[0]]
     yield (
-        f"**Task size**: processes won with {format_size(total / won[0])} tasks, and lost to "
-        f"{loser.backend} once {format_size(total)} was cut into {lost[0]} tasks of "
+        f"**Task size**: on {cells[0].job}, processes won with {format_size(total / won[0])} "
+        f"tasks, and lost to {loser.backend} once {format_size(total)} was cut into "
+        f"{lost[0]} tasks of "
         f"{format_size(total / lost[0])} {ref(analysis, loser)}: each task's pickling and "
         "inter-process round trip costs the same however little work it carries, so small "
         "tasks favour threads or a single core."

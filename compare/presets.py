@@ -31,7 +31,8 @@ class Preset:
     sizes: dict[str, int]
     """Bytes of generated input for each job of the matrix (jobs left out are not run)."""
     granularity: Sweep | None
-    """Word count with ``values`` as the number of splits (task size = size / splits)."""
+    """A job with ``values`` as the number of splits (task size = size / splits); wordmean,
+    whose output is small, so the per-task cost is all that changes."""
     input_size: Sweep | None
     """Word count at each of ``values`` bytes."""
     start_method: Sweep | None
@@ -62,7 +63,7 @@ PRESETS = {
         description="a few jobs, small inputs, one repeat: checks the study works (CI)",
         repeat=1,
         sizes={"wordcount": 200_000, "pi": 16 * 300_000, "fetch": 1_200, "compress": 2 * MB},
-        granularity=Sweep("wordcount", 100_000, (1, 16, 256)),
+        granularity=Sweep("wordmean", 100_000, (2, 16, 256)),
         input_size=Sweep("wordcount", 0, (50_000, 100_000, 200_000)),
         start_method=Sweep("pi", 16 * 100_000),
         baseline_size=200_000,
@@ -85,10 +86,11 @@ PRESETS = {
             "fetch": 2_000,
             "compress": 3_500_000,
         },
-        granularity=Sweep("wordcount", 500_000, (4, 16, 64, 256, 1024)),
-        input_size=Sweep("wordcount", 0, (250_000, 500_000, 1 * MB, 2 * MB)),
+        granularity=Sweep("wordmean", 1 * MB, (2, 8, 32, 128, 512, 2048)),
+        input_size=Sweep("wordcount", 0, (500_000, 1 * MB, 2 * MB)),
         start_method=Sweep("pi", 16 * 500_000),
         shakespeare_copies=1,
+        baseline_size=500_000,
     ),
     "large": Preset(
         name="large",
@@ -104,7 +106,7 @@ PRESETS = {
             "fetch": 40_000,
             "compress": 1000 * MB,
         },
-        granularity=Sweep("wordcount", 20 * MB, (1, 4, 16, 64, 256, 1024, 4096)),
+        granularity=Sweep("wordmean", 20 * MB, (2, 8, 32, 128, 512, 2048, 8192)),
         input_size=Sweep("wordcount", 0, (100 * MB, 200 * MB, 500 * MB, 1000 * MB)),
         start_method=Sweep("pi", 16 * 5_000_000),
         shakespeare_copies=20,

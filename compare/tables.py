@@ -7,6 +7,7 @@ samples.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +48,18 @@ def output_text(analysis: Analysis, cell: Cell) -> str:
     return "yes" if analysis.matches(cell) else f"NO ({(cell.digest or '')[:12]})"
 
 
+def paired_median(cell: Cell) -> float | None:
+    """Median wall time of the sequential runs paired with this cell's runs."""
+    paired = [s.baseline for s in cell.samples if s.baseline]
+    return statistics.median(paired) if paired else None
+
+
 def timing_columns(analysis: Analysis, number: int, cell: Cell) -> list[str]:
     ok = bool(cell.samples)
     return [
         seconds(cell.median if ok else None),
         spread(cell),
+        seconds(paired_median(cell)),
         speedup_text(analysis.speedup(cell)),
         percent(analysis.efficiency(cell)) if cell.backend != "sequential" else "-",
         percent(cell.cpu_utilization if ok else None),
@@ -62,8 +70,8 @@ def timing_columns(analysis: Analysis, number: int, cell: Cell) -> list[str]:
 
 
 TIMING_HEADERS = [
-    "median (s)", "min-max (s)", "vs sequential", "efficiency", "CPU use", "start-up (s)",
-    "output matches", "#",
+    "median (s)", "min-max (s)", "paired sequential (s)", "vs sequential", "efficiency",
+    "CPU use", "start-up (s)", "output matches", "#",
 ]  # fmt: skip
 
 
