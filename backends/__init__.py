@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import NamedTuple
 
-from backends.base import Backend, BackendError, ProcessBackend
+from backends.base import Backend, BackendError, ProcessBackend, WorkerLost
 
 
 class Entry(NamedTuple):
@@ -71,4 +71,12 @@ def create(name: str, workers: int = 1, start_method: str | None = None) -> Back
     return cls(workers)
 
 
-__all__ = ["Backend", "BackendError", "ProcessBackend", "backend_class", "create", "names"]
+__all__ = [
+    "Backend",
+    "BackendError",
+    "ProcessBackend",
+    "WorkerLost",
+    "backend_class",
+    "create",
+    "names",
+]

@@ -10,8 +10,11 @@ MapReduce: the engine decides what a task is.
 from __future__ import annotations
 
 import abc
+import contextlib
 import multiprocessing
+import signal
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor
 from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
@@ -22,6 +25,48 @@ START_METHODS = ("fork", "spawn", "forkserver")
 
 class BackendError(ValueError):
     """A backend was asked for something it cannot do (bad name, count or setting)."""
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died mid-run (killed, out of memory, crashed).
+
+    The tasks it held are lost and the backend's pool is unusable: the caller
+    restarts the backend and runs the unfinished tasks again.
+    """
+
+
+@contextlib.contextmanager
+def broken_pool_is_worker_lost(backend: str) -> Iterator[None]:
+    """Turn an executor broken by a dead worker (``BrokenProcessPool``, loky's
+    ``TerminatedWorkerError``) into ``WorkerLost``."""
+    try:
+        yield
+    except BrokenExecutor as exc:
+        message = " ".join(str(exc).split())
+        raise WorkerLost(f"a {backend} worker died: {message}") from exc
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """How a process ended, in words: ``killed by SIGKILL`` or ``exited with status 1``."""
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exited with status {exitcode}"
+
+
+def leave_signals_to_parent() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle, SIGTERM simply ends the worker.
+
+    Ctrl-C reaches every process in the terminal's group; the workers ignore it
+    and the parent stops the pool.  A forked worker would also inherit the
+    parent's SIGTERM handler, so it is reset to the default.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def call_indexed(fn: Callable[[T], R], indexed_task: tuple[int, T]) -> tuple[int, R]:
@@ -53,7 +98,9 @@ class Backend(abc.ABC):
         """Yield ``(index, fn(tasks[index]))`` for every task, as each one finishes.
 
         An exception raised by ``fn`` is raised here, with the worker's
-        traceback chained as its cause where the library provides one.
+        traceback chained as its cause where the library provides one.  A
+        process backend raises ``WorkerLost`` if a worker dies; it never waits
+        for a result that cannot come.
         """
 
     def open(self) -> Backend:
@@ -64,7 +111,12 @@ class Backend(abc.ABC):
         return self
 
     def close(self) -> None:
-        """Stop the workers; none outlives this call."""
+        """Stop the workers, at once even if tasks are running; none outlives this call."""
+
+    def restart(self) -> None:
+        """Replace every worker with a fresh one, after a ``WorkerLost``."""
+        self.close()
+        self.open()
 
     def _start(self) -> None:
         """Create the pool; subclasses that have one override this."""

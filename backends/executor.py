@@ -6,7 +6,7 @@ import abc
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, as_completed
 
-from backends.base import Backend, R, T
+from backends.base import Backend, R, T, broken_pool_is_worker_lost
 
 
 class ExecutorBackend(Backend):
@@ -26,8 +26,9 @@ class ExecutorBackend(Backend):
             raise RuntimeError(f"{self!r} is not open")
         futures = {self._executor.submit(fn, task): index for index, task in enumerate(tasks)}
         try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+            with broken_pool_is_worker_lost(self.name):
+                for future in as_completed(futures):
+                    yield futures[future], future.result()
         finally:
             for future in futures:
                 future.cancel()

@@ -2,14 +2,15 @@
 
 Each worker is its own interpreter with its own GIL, so pure-Python work runs
 on every core; the price is starting the processes and pickling every task
-and result through a pipe.
+and result through a pipe.  A worker that dies breaks the whole executor
+(``BrokenProcessPool``); the engine then starts a fresh one.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import Executor, ProcessPoolExecutor
 
-from backends.base import ProcessBackend
+from backends.base import ProcessBackend, leave_signals_to_parent
 from backends.executor import ExecutorBackend
 
 
@@ -19,4 +20,21 @@ class FuturesBackend(ExecutorBackend, ProcessBackend):
     name = "futures"
 
     def _make_executor(self) -> Executor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self.context)
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=self.context, initializer=leave_signals_to_parent
+        )
+
+    def close(self) -> None:
+        """Stop the workers now, even mid-task: ``shutdown`` alone waits for running tasks."""
+        executor = self._executor
+        if not isinstance(executor, ProcessPoolExecutor):
+            return
+        # The executor's own list of processes: Python 3.14 adds terminate_workers()
+        # for this, earlier versions offer no public way to stop a running task.
+        processes = list((executor._processes or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join()
+        self._executor = None

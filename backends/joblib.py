@@ -2,8 +2,9 @@
 
 loky keeps one reusable pool of worker processes per interpreter, started by
 fork+exec (its own start method, ``loky``), ``spawn`` or ``forkserver``; it
-refuses plain ``fork``.  With one worker joblib runs the tasks in the calling
-process, as joblib itself chooses to.
+refuses plain ``fork``.  A worker that dies breaks the pool
+(``TerminatedWorkerError``); the engine then starts a fresh one.  With one
+worker joblib runs the tasks in the calling process, as joblib itself chooses.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 import joblib
 from joblib.externals.loky import get_reusable_executor
 
-from backends.base import ProcessBackend, R, T, call_indexed
+from backends.base import ProcessBackend, R, T, broken_pool_is_worker_lost, call_indexed
 
 
 class JoblibBackend(ProcessBackend):
@@ -38,7 +39,8 @@ class JoblibBackend(ProcessBackend):
         if self._parallel is None:
             raise RuntimeError(f"{self!r} is not open")
         indexed = functools.partial(call_indexed, fn)
-        yield from self._parallel(joblib.delayed(indexed)(pair) for pair in enumerate(tasks))
+        with broken_pool_is_worker_lost(self.name):
+            yield from self._parallel(joblib.delayed(indexed)(pair) for pair in enumerate(tasks))
 
     def close(self) -> None:
         if self._parallel is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -19,8 +20,21 @@ from mapreduce.params import parse_assignments
 from mapreduce.progress import ProgressBar
 from mapreduce.shuffle import MODES
 from mapreduce.sizes import parse_size
+from mapreduce.tasks import DEFAULT_MAX_ATTEMPTS
 
 PROG = "mapreduce"
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C does, closing the pool and removing partial files."""
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+INTERRUPTIONS = {KeyboardInterrupt: 128 + signal.SIGINT, Terminated: 128 + signal.SIGTERM}
+"""Exit status by interruption, as a shell reports a process killed by the signal."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -84,6 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="intermediate data in memory or through temporary files (default: auto, by size)",
     )
+    run.add_argument(
+        "--max-attempts",
+        type=positive_int,
+        default=DEFAULT_MAX_ATTEMPTS,
+        help="runs of a failing task, and pool restarts after a lost worker, "
+        f"before the run fails (default: {DEFAULT_MAX_ATTEMPTS})",
+    )
+    run.add_argument(
+        "--skip-bad-records",
+        action="store_true",
+        help="skip and count input records the mapper raises on (the output is then partial)",
+    )
     run.add_argument("--output", "-o", help="output file (default: standard output)")
     run.add_argument(
         "--verbose", "-v", action="store_true", help="show a failed worker's traceback"
@@ -116,7 +142,14 @@ def command_run(args: argparse.Namespace) -> int:
         print(f"{PROG}: no input given; using {inputs[0]}", file=sys.stderr)
     reducers = args.reducers or workers
     checked = driver.plan(
-        job, inputs, backend, reducers=reducers, splits=args.splits, shuffle=args.shuffle
+        job,
+        inputs,
+        backend,
+        reducers=reducers,
+        splits=args.splits,
+        shuffle=args.shuffle,
+        max_attempts=args.max_attempts,
+        skip_bad_records=args.skip_bad_records,
     )
     progress = ProgressBar(force=bool(args.progress)) if args.progress is not False else None
     try:
@@ -130,7 +163,21 @@ def command_run(args: argparse.Namespace) -> int:
             write_atomically(result.lines(), args.output)
         else:
             write_lines(result.lines(), sys.stdout)
+    if result.partial:
+        report_skipped(result)
     return 0
+
+
+def report_skipped(result: driver.RunResult) -> None:
+    """Say on standard error that the output is partial, and where the skipped records were."""
+    count = result.counters["skipped_records"]
+    print(
+        f"{PROG}: warning: the output is partial: {count} bad record(s) skipped "
+        f"(--skip-bad-records); the first {len(result.skipped)}:",
+        file=sys.stderr,
+    )
+    for where in result.skipped:
+        print(f"  {where}", file=sys.stderr)
 
 
 def command_jobs(args: argparse.Namespace) -> int:
@@ -165,6 +212,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the command, and turn known errors into one line and a status."""
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         return COMMANDS[args.command](args)
     except (MapReduceError, BackendError) as exc:
@@ -172,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "verbose", False) and isinstance(exc, TaskError) and exc.details:
             print(exc.details, file=sys.stderr, end="")
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as exc:
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTIONS[type(exc)]
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -20,13 +20,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import backends
-from backends import Backend, ProcessBackend
+from backends import Backend, ProcessBackend, WorkerLost
 from mapreduce.errors import JobError, MapReduceError, TaskError, one_line
 from mapreduce.job import Job, Pair
 from mapreduce.output import digest, format_lines, format_pair
 from mapreduce.shuffle import MODES, Spilled, choose, merged
 from mapreduce.splits import FileSplit, split_pairs
-from mapreduce.tasks import MapTask, ReduceTask, TaskOutput, run_map_task, run_reduce_task
+from mapreduce.tasks import (
+    DEFAULT_MAX_ATTEMPTS,
+    FaultPolicy,
+    MapTask,
+    ReduceTask,
+    TaskOutput,
+    run_map_task,
+    run_reduce_task,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -45,6 +53,8 @@ class Plan:
     """How many splits to cut each later step's input into."""
     shuffle: str = "memory"
     """``memory`` or ``disk``: how intermediate pairs and the output travel."""
+    policy: FaultPolicy = field(default_factory=FaultPolicy)
+    """Retries and bad-record skipping; ``max_attempts`` also bounds lost-worker restarts."""
 
 
 @dataclass
@@ -70,6 +80,13 @@ class RunResult:
     """CPU seconds spent inside tasks, summed over every task."""
     worker_pids: set[int] = field(default_factory=set)
     spill_folder: str | None = None
+    skipped: list[str] = field(default_factory=list)
+    """Where the first few skipped bad records were, and why (``--skip-bad-records``)."""
+
+    @property
+    def partial(self) -> bool:
+        """True when bad records were skipped: the output leaves some input out."""
+        return self.counters["skipped_records"] > 0
 
     def pairs(self) -> Iterator[Pair]:
         """The output pairs in key order, read lazily."""
@@ -111,6 +128,12 @@ def check_picklable(job: Job, backend: Backend) -> None:
         ) from exc
 
 
+def require_count(name: str, value: object) -> None:
+    """Fail unless ``value`` is a whole number of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise MapReduceError(f"{name} must be a whole number of at least 1, not {value!r}")
+
+
 def plan(
     job: Job,
     inputs: Sequence[str],
@@ -119,19 +142,24 @@ def plan(
     reducers: int = 1,
     splits: int | None = None,
     shuffle: str = "auto",
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    skip_bad_records: bool = False,
 ) -> Plan:
     """Check the run and cut the input into splits, before any worker starts."""
-    if isinstance(reducers, bool) or not isinstance(reducers, int) or reducers < 1:
-        raise MapReduceError(f"reducers must be a whole number of at least 1, not {reducers!r}")
-    if splits is not None and (isinstance(splits, bool) or splits < 1):
-        raise MapReduceError(f"splits must be a whole number of at least 1, not {splits!r}")
+    require_count("reducers", reducers)
+    require_count("max attempts", max_attempts)
+    if splits is not None:
+        require_count("splits", splits)
     if shuffle not in MODES:
         raise MapReduceError(f"shuffle must be one of {', '.join(MODES)}, not {shuffle!r}")
+    if skip_bad_records and any(type(step).mapper is Job.mapper for step in job.steps()):
+        raise JobError(f"job {job.name!r} has no per-record mapper, so it cannot skip bad records")
     check_picklable(job, backend)
     count = splits or SPLITS_PER_WORKER * backend.workers
     first = job.steps()[0].splits(list(inputs), count)
     input_bytes = sum(split.end - split.start for split in first if isinstance(split, FileSplit))
-    return Plan(job, first, reducers, count, choose(shuffle, input_bytes))
+    policy = FaultPolicy(max_attempts, skip_bad_records)
+    return Plan(job, first, reducers, count, choose(shuffle, input_bytes), policy)
 
 
 def run_phase(
@@ -140,23 +168,44 @@ def run_phase(
     tasks: list[Any],
     phase: str,
     progress: Progress | None,
+    counters: Counter[str],
 ) -> list[TaskOutput]:
-    """Run one phase's tasks on the backend; return their outputs in task order."""
+    """Run one phase's tasks on the backend; return their outputs in task order.
+
+    If a worker dies, the tasks it may have held are lost: the backend is
+    restarted and every unfinished task runs again, up to the policy's
+    ``max_attempts`` runs in all, counted in ``worker_restarts``.
+    """
+    if not tasks:
+        return []
     outputs: list[TaskOutput | None] = [None] * len(tasks)
+    job, max_attempts = tasks[0].job.name, tasks[0].policy.max_attempts
+    done, lost = 0, 0
     if progress:
-        progress(phase, 0, len(tasks))
-    try:
-        for done, (index, output) in enumerate(backend.run(fn, tasks), start=1):
-            outputs[index] = output
-            if progress:
-                progress(phase, done, len(tasks))
-    except TaskError:
-        raise
-    except Exception as exc:
-        job = tasks[0].job.name
-        raise MapReduceError(
-            f"{job}: {phase} phase failed on the {backend.name} backend: {one_line(exc)}"
-        ) from exc
+        progress(phase, done, len(tasks))
+    while unfinished := [i for i, output in enumerate(outputs) if output is None]:
+        try:
+            for index, output in backend.run(fn, [tasks[i] for i in unfinished]):
+                outputs[unfinished[index]] = output
+                done += 1
+                if progress:
+                    progress(phase, done, len(tasks))
+        except WorkerLost as exc:
+            lost += 1
+            if lost >= max_attempts:
+                raise MapReduceError(
+                    f"{job}: {phase} phase lost a worker {lost} times, the limit "
+                    f"(max attempts {max_attempts}), with {len(unfinished)} of {len(tasks)} "
+                    f"tasks unfinished; last: {exc}"
+                ) from exc
+            counters["worker_restarts"] += 1
+            backend.restart()
+        except TaskError:
+            raise
+        except Exception as exc:
+            raise MapReduceError(
+                f"{job}: {phase} phase failed on the {backend.name} backend: {one_line(exc)}"
+            ) from exc
     return outputs
 
 
@@ -165,6 +214,8 @@ class StepResult:
     partitions: list[Spilled]
     task_outputs: list[TaskOutput]
     seconds: dict[str, float]
+    counters: Counter[str]
+    """The driver's own counters (restarts); the tasks' are in their outputs."""
 
 
 def run_step(
@@ -174,32 +225,39 @@ def run_step(
     backend: Backend,
     progress: Progress | None,
     folder: str | None,
+    policy: FaultPolicy,
 ) -> StepResult:
     """Map, shuffle and reduce one step of a job; its output stays partitioned."""
     seconds: dict[str, float] = {}
+    counters: Counter[str] = Counter()
 
     start = time.perf_counter()
     step.prepare(splits, reducers)
     total = len(splits)
-    map_tasks = [MapTask(step, i, total, s, reducers, folder) for i, s in enumerate(splits)]
-    map_outputs = run_phase(backend, run_map_task, map_tasks, "map", progress)
+    map_tasks = [
+        MapTask(step, i, total, split, reducers, folder, policy) for i, split in enumerate(splits)
+    ]
+    map_outputs = run_phase(backend, run_map_task, map_tasks, "map", progress, counters)
     seconds["map"] = time.perf_counter() - start
 
     start = time.perf_counter()
     reduce_tasks = [
-        ReduceTask(step, r, reducers, [output.pairs[r] for output in map_outputs], folder)
+        ReduceTask(step, r, reducers, [output.pairs[r] for output in map_outputs], folder, policy)
         for r in range(reducers)
     ]
     seconds["shuffle"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    reduce_outputs = run_phase(backend, run_reduce_task, reduce_tasks, "reduce", progress)
+    reduce_outputs = run_phase(
+        backend, run_reduce_task, reduce_tasks, "reduce", progress, counters
+    )
     for task in reduce_tasks:  # the map outputs are read: free the disk early
         for spilled in task.inputs:
             if isinstance(spilled, str):
                 os.remove(spilled)
     seconds["reduce"] = time.perf_counter() - start
-    return StepResult([o.pairs for o in reduce_outputs], map_outputs + reduce_outputs, seconds)
+    partitions = [output.pairs for output in reduce_outputs]
+    return StepResult(partitions, map_outputs + reduce_outputs, seconds, counters)
 
 
 def execute(plan: Plan, backend: Backend, progress: Progress | None = None) -> RunResult:
@@ -222,13 +280,13 @@ def execute_steps(
     task_outputs: list[TaskOutput] = []
     splits, steps = plan.splits, job.steps()
     for number, step in enumerate(steps, start=1):
-        result = run_step(step, splits, plan.reducers, backend, progress, folder)
+        result = run_step(step, splits, plan.reducers, backend, progress, folder, plan.policy)
         seconds.update(result.seconds)
         task_outputs += result.task_outputs
-        for task_output in result.task_outputs:
-            counters.update(task_output.counters)
+        for step_counters in [result.counters] + [o.counters for o in result.task_outputs]:
+            counters.update(step_counters)
             if number > 1:
-                counters.update({f"step{number}.{k}": v for k, v in task_output.counters.items()})
+                counters.update({f"step{number}.{k}": v for k, v in step_counters.items()})
         if number < len(steps):
             splits = split_pairs(list(merged(result.partitions)), plan.split_count, number)
 
@@ -248,6 +306,7 @@ def execute_steps(
         task_cpu_seconds=sum(o.cpu_seconds for o in task_outputs),
         worker_pids={o.pid for o in task_outputs},
         spill_folder=folder,
+        skipped=[where for output in task_outputs for where in output.skipped],
     )
 
 
@@ -261,11 +320,22 @@ def run(
     splits: int | None = None,
     start_method: str | None = None,
     shuffle: str = "auto",
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    skip_bad_records: bool = False,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run ``job`` over the files ``inputs`` on a backend, opened and closed here."""
     if isinstance(backend, str):
         backend = backends.create(backend, workers, start_method)
-    checked = plan(job, inputs, backend, reducers=reducers, splits=splits, shuffle=shuffle)
+    checked = plan(
+        job,
+        inputs,
+        backend,
+        reducers=reducers,
+        splits=splits,
+        shuffle=shuffle,
+        max_attempts=max_attempts,
+        skip_bad_records=skip_bad_records,
+    )
     with backend:
         return execute(checked, backend, progress)

@@ -32,15 +32,18 @@ class TaskError(MapReduceError):
         where: str,
         cause: str,
         details: str = "",
+        attempts: int = 1,
     ) -> None:
-        super().__init__(job, phase, index, total, where, cause, details)
+        super().__init__(job, phase, index, total, where, cause, details, attempts)
         self.job, self.phase, self.index, self.total = job, phase, index, total
         self.where, self.cause, self.details = where, cause, details
+        self.attempts = attempts
 
     def __str__(self) -> str:
+        tries = f" {self.attempts} times" if self.attempts > 1 else ""
         return (
             f"{self.job}: {self.phase} task {self.index} of {self.total} "
-            f"({self.where}) failed: {self.cause}"
+            f"({self.where}) failed{tries}: {self.cause}"
         )
 
 

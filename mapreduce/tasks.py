@@ -1,9 +1,12 @@
 """Map and reduce tasks: the descriptors sent to workers and the code they run.
 
 Each task is a small picklable record; ``run_map_task`` and ``run_reduce_task``
-are module-level so that every backend, thread or process, can run them.  An
-exception inside a task comes back as a one-line ``TaskError`` that names the
-job, the phase, the task and its split.
+are module-level so that every backend, thread or process, can run them.  A
+task that raises is run again, up to its policy's ``max_attempts``, as the
+paper's master re-executes failed tasks; past that, the exception comes back
+as a one-line ``TaskError`` that names the job, the phase, the task and its
+split.  With ``skip_bad_records`` a map task skips the records its mapper
+raises on, counts them and notes where the first few were (the paper's 4.6).
 """
 
 from __future__ import annotations
@@ -11,20 +14,39 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import reprlib
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from mapreduce.errors import TaskError, one_line
+from mapreduce.errors import InputError, TaskError, one_line
 from mapreduce.job import Job, Pair
 from mapreduce.shuffle import Spilled, read_pairs, spill
+from mapreduce.splits import FileSplit
 
 COMBINE_EVERY = 200_000
 """Buffered map output values after which the combiner runs, bounding memory."""
+
+DEFAULT_MAX_ATTEMPTS = 3
+"""Tries per task before the run fails: a flaky task gets two more chances."""
+
+SKIPPED_SHOWN = 5
+"""Skipped records described per task (all are counted)."""
+
+
+@dataclass(frozen=True)
+class FaultPolicy:
+    """What a task does when the job's code raises."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    """Runs of a raising task before it fails the run."""
+    skip_bad_records: bool = False
+    """Skip (and count) records whose mapper raises, instead of failing the task."""
+
 
 first = itemgetter(0)
 second = itemgetter(1)
@@ -39,6 +61,7 @@ class MapTask:
     reducers: int
     spill_folder: str | None = None
     """Where to write the partitions (disk shuffle); None keeps them in memory."""
+    policy: FaultPolicy = field(default_factory=FaultPolicy)
 
     def __str__(self) -> str:
         return str(self.split)
@@ -52,6 +75,7 @@ class ReduceTask:
     inputs: list[Spilled]
     """Bucket ``index`` of every map task, in map task order (pairs, or a file of them)."""
     spill_folder: str | None = None
+    policy: FaultPolicy = field(default_factory=FaultPolicy)
 
     def __str__(self) -> str:
         return f"partition {self.index}"
@@ -66,30 +90,45 @@ class TaskOutput:
     pid: int = field(default_factory=os.getpid)
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)
+    """Where the first few skipped bad records were, and why."""
 
 
 Task = TypeVar("Task", MapTask, ReduceTask)
 
 
 def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Task], TaskOutput]]:
-    """Time a task and turn any exception it raises into a ``TaskError``."""
+    """Time a task, run it again if it raises, and turn its last exception into a ``TaskError``.
+
+    Every attempt starts afresh (new counters, new output), so a retried task
+    gives exactly what a first-time success would; ``task_retries`` counts the
+    extra attempts.  Unreadable input (``InputError``) is not retried: it
+    would fail the same way every time.
+    """
 
     def decorate(run: Callable[[Task], TaskOutput]) -> Callable[[Task], TaskOutput]:
         @functools.wraps(run)
         def wrapper(task: Task) -> TaskOutput:
             wall, cpu = time.perf_counter(), time.thread_time()
-            try:
-                output = run(task)
-            except Exception as exc:
-                raise TaskError(
-                    task.job.name,
-                    phase,
-                    task.index,
-                    task.total,
-                    str(task),
-                    one_line(exc),
-                    traceback.format_exc(),
-                ) from exc
+            attempts = task.policy.max_attempts
+            for attempt in range(1, attempts + 1):
+                try:
+                    output = run(task)
+                    break
+                except Exception as exc:
+                    if attempt == attempts or isinstance(exc, InputError):
+                        raise TaskError(
+                            task.job.name,
+                            phase,
+                            task.index,
+                            task.total,
+                            str(task),
+                            one_line(exc),
+                            traceback.format_exc(),
+                            attempt,
+                        ) from exc
+            if attempt > 1:
+                output.counters["task_retries"] += attempt - 1
             output.wall_seconds = time.perf_counter() - wall
             output.cpu_seconds = time.thread_time() - cpu
             return output
@@ -97,6 +136,34 @@ def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Ta
         return wrapper
 
     return decorate
+
+
+def record_position(split: Any, key: Any) -> str:
+    """Where a record is, for a person: ``corpus.txt line 12`` or ``corpus.txt byte 4096``."""
+    if isinstance(split, FileSplit) and isinstance(key, tuple) and len(key) == 2:
+        unit = "byte" if split.first_line is None else "line"
+        return f"{key[0]} {unit} {key[1]}"
+    return f"{split}, record {reprlib.repr(key)}"
+
+
+def map_skipping_bad_records(
+    job: Job, split: Any, counters: Counter[str], skipped: list[str]
+) -> Iterator[Pair]:
+    """The teaching path, one ``mapper`` call per record, stepping over records that raise.
+
+    A bad record's pairs are dropped whole: the mapper's output for one record
+    is collected before any of it is passed on.
+    """
+    for key, value in job.records(split):
+        counters["input_records"] += 1
+        try:
+            pairs = list(job.mapper(key, value))
+        except Exception as exc:
+            counters["skipped_records"] += 1
+            if len(skipped) < SKIPPED_SHOWN:
+                skipped.append(f"{record_position(split, key)}: {one_line(exc)}")
+            continue
+        yield from pairs
 
 
 def combine(job: Job, groups: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
@@ -152,8 +219,11 @@ def partitioned(job: Job, pairs: list[Pair], reducers: int) -> list[list[Pair]]:
 @guarded("map")
 def run_map_task(task: MapTask) -> TaskOutput:
     """Map one split, combine locally, and partition the pairs into R buckets."""
-    job, counters = task.job, Counter()
-    pairs = job.map_split(task.split, counters)
+    job, counters, skipped = task.job, Counter(), []
+    if task.policy.skip_bad_records:
+        pairs = map_skipping_bad_records(job, task.split, counters, skipped)
+    else:
+        pairs = job.map_split(task.split, counters)
     if job.combiner is None:
         pairs = list(pairs)
         counters["map_output_pairs"] += len(pairs)
@@ -164,7 +234,7 @@ def run_map_task(task: MapTask) -> TaskOutput:
     folder = task.spill_folder
     names = [f"map-{task.index:05d}-part-{r:04d}.pickle" for r in range(task.reducers)]
     spilled = [spill(folder, n, b, counters) for n, b in zip(names, buckets, strict=True)]
-    return TaskOutput(spilled, counters)
+    return TaskOutput(spilled, counters, skipped=skipped)
 
 
 @guarded("reduce")

@@ -22,6 +22,19 @@ def backend_param(name: str, workers: int, start_method: str | None = None):
     return pytest.param((name, workers, start_method), id=label, marks=marks)
 
 
+def by_name(names: list[str]) -> list:
+    """Backend names as test parameters, each skipped if its library is missing."""
+    return [
+        pytest.param(
+            name,
+            marks=pytest.mark.skipif(
+                not backends.is_available(name), reason=f"{name} not installed"
+            ),
+        )
+        for name in names
+    ]
+
+
 EVERY_BACKEND = [
     backend_param(name, workers) for name in backends.names() for workers in WORKER_COUNTS
 ] + [backend_param(name, 2, "spawn") for name in PROCESS_BACKENDS]

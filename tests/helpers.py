@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 import zlib
 from collections.abc import Iterator
@@ -92,3 +93,91 @@ def generate_inputs(directory: Path, sizes: dict[str, int], default: int, seed: 
         job.generate_input(str(path), sizes.get(name, default), seed=seed)
         paths[name] = str(path)
     return paths
+
+
+class FlakyWordCount(WordCount):
+    """Word count whose every map task raises on its first attempt, then works.
+
+    A file per split in ``marker_dir`` remembers the first attempt across processes.
+    """
+
+    name = "flakywordcount"
+
+    def __init__(self, marker_dir: str) -> None:
+        self.marker_dir = marker_dir
+
+    def map_split(self, split, counters):
+        marker = Path(self.marker_dir, f"{split.start}")
+        if not marker.exists():
+            marker.touch()
+            raise ConnectionError(f"flaky at byte {split.start}")
+        return super().map_split(split, counters)
+
+
+class FailingReducer(WordCount):
+    """Word count whose reducer raises on one word, every time."""
+
+    name = "failingreducer"
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def reducer(self, word, counts):
+        if word == self.word:
+            raise KeyError(word)
+        yield from super().reducer(word, counts)
+
+
+class PoisonedWordCount(TeachingWordCount):
+    """Word count whose mapper raises on any line holding ``poison``: a bad record."""
+
+    name = "poisoned"
+
+    def __init__(self, poison: str = "POISON") -> None:
+        self.poison = poison
+
+    def mapper(self, key, line):
+        if self.poison in line:
+            raise ValueError("poisoned record")
+        yield from super().mapper(key, line)
+
+
+class StallsOnce(WordCount):
+    """Word count whose first split, on a first attempt, writes its pid and waits to be killed."""
+
+    name = "stallsonce"
+
+    def __init__(self, pid_file: str) -> None:
+        self.pid_file = pid_file
+
+    def map_split(self, split, counters):
+        if split.start == 0 and not os.path.exists(self.pid_file):
+            write_pid(self.pid_file)
+            time.sleep(60)  # the test kills this process long before
+        return super().map_split(split, counters)
+
+
+class KillsItsWorker(WordCount):
+    """Word count whose first split kills the process running it, on every attempt."""
+
+    name = "killsitsworker"
+
+    def map_split(self, split, counters):
+        if split.start == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().map_split(split, counters)
+
+
+def write_pid(path: str) -> None:
+    """Write this process's pid to ``path`` atomically, for a test waiting on it."""
+    Path(f"{path}.tmp").write_text(str(os.getpid()))
+    os.replace(f"{path}.tmp", path)
+
+
+class HoldsALambda(WordCount):
+    """A module-level job that still cannot be pickled: it holds a lambda."""
+
+    name = "holdsalambda"
+
+    def __init__(self) -> None:
+        self.normalize = lambda word: word

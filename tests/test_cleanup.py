@@ -39,7 +39,9 @@ def test_no_worker_alive_after_a_run(name, start_method, corpus):
 def test_no_worker_alive_after_a_failed_run(name, corpus, tmp_path):
     pid_dir = tmp_path / "pids"
     pid_dir.mkdir()
-    with pytest.raises(TaskError, match=r"failingmapper: map task \d+ of 6 .* failed: ValueError"):
+    with pytest.raises(
+        TaskError, match=r"failingmapper: map task \d+ of 6 .* failed 3 times: ValueError"
+    ):
         run(FailingMapper(str(pid_dir)), [corpus], name, workers=2, splits=6)
     workers = {int(p.name) for p in pid_dir.iterdir()} - {psutil.Process().pid}
     assert workers

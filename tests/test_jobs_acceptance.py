@@ -80,7 +80,7 @@ def test_a_malformed_record_names_the_job_and_split(tmp_path):
     path.write_text('1.2.3.4 - - [x] "GET /a HTTP/1.1" 200 1\nnot a log line\n')
     with pytest.raises(
         TaskError,
-        match=r"urlcount: map task 0 of 1 \(access.log bytes 0-55\) failed: "
+        match=r"urlcount: map task 0 of 1 \(access.log bytes 0-55\) failed 3 times: "
         r"ValueError: not a Common Log Format line: 'not a log line'",
     ):
         run(UrlCount(), [str(path)], "pool", workers=2, splits=1)

@@ -1,0 +1,269 @@
+"""Faults injected on purpose: raising tasks, bad records, killed workers, interruption.
+
+Each test checks the whole outcome: the error or the correct output, the
+counters, and that no worker process, output file or temporary file is left.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+import backends
+from backends import Backend
+from jobs.fetch import Fetch
+from mapreduce import JobError, MapReduceError, TaskError, run
+from tests.conftest import by_name
+from tests.helpers import (
+    FailingReducer,
+    FlakyWordCount,
+    HoldsALambda,
+    KillsItsWorker,
+    PoisonedWordCount,
+    StallsOnce,
+)
+from tests.oracle import oracle_output, oracle_word_counts
+
+EVERY_BACKEND = by_name(backends.names())
+PROCESS_BACKENDS = by_name(["pool", "futures", "joblib"])
+LINES = [f"alpha beta {i % 7} gamma delta{'x' * (i % 5)}" for i in range(3000)]
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(LINES) + "\n")
+    return path
+
+
+def expected(lines: list[str]) -> str:
+    return oracle_output(oracle_word_counts(lines))
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def children() -> set[int]:
+    return {p.pid for p in psutil.Process().children(recursive=True) if alive(p.pid)}
+
+
+@pytest.mark.parametrize("name", EVERY_BACKEND)
+def test_a_flaky_task_is_run_again_and_the_retries_counted(name, corpus, tmp_path):
+    result = run(FlakyWordCount(str(tmp_path)), [str(corpus)], name, workers=2, splits=4)
+    assert "".join(result.lines()) == expected(LINES)
+    assert result.counters["task_retries"] == len(list(tmp_path.glob("[0-9]*"))) == 4
+
+
+@pytest.mark.parametrize("name", EVERY_BACKEND)
+def test_a_raising_reducer_fails_the_run_naming_its_partition(name, corpus):
+    before = children()
+    with pytest.raises(
+        TaskError,
+        match=r"^failingreducer: reduce task \d of 3 \(partition \d\) failed 2 times: "
+        r"KeyError: 'gamma'$",
+    ):
+        run(FailingReducer("gamma"), [str(corpus)], name, workers=2, reducers=3, max_attempts=2)
+    assert children() <= before
+
+
+@pytest.mark.parametrize("name", EVERY_BACKEND)
+def test_bad_records_are_skipped_counted_and_located(name, tmp_path):
+    lines = [f"POISON {i}" if i % 1000 == 7 else line for i, line in enumerate(LINES)]
+    path = tmp_path / "poisoned.txt"
+    path.write_text("\n".join(lines) + "\n")
+    good = [line for line in lines if "POISON" not in line]
+    offsets = [sum(len(x) + 1 for x in lines[:i]) for i, x in enumerate(lines) if "POISON" in x]
+
+    result = run(PoisonedWordCount(), [str(path)], name, workers=2, skip_bad_records=True)
+
+    assert "".join(result.lines()) == expected(good)
+    assert result.partial
+    assert result.counters["skipped_records"] == len(offsets) == 3
+    assert sorted(result.skipped) == sorted(
+        f"{path} byte {offset}: ValueError: poisoned record" for offset in offsets
+    )
+
+
+@pytest.mark.parametrize("name", EVERY_BACKEND)
+def test_without_skipping_a_bad_record_fails_the_run(name, tmp_path):
+    path = tmp_path / "poisoned.txt"
+    path.write_text("fine words\nPOISON here\n")
+    with pytest.raises(TaskError, match=r"poisoned: map task 0 of 1 .* ValueError: poisoned"):
+        run(PoisonedWordCount(), [str(path)], name, workers=2, splits=1)
+
+
+def kill_when_written(pid_file: Path, killed: list[int]) -> None:
+    """Wait for a worker to write its pid, then SIGKILL it, as the OOM killer would."""
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+
+@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("start_method", [None, "spawn"])
+def test_a_killed_worker_is_replaced_and_its_tasks_run_again(name, start_method, corpus, tmp_path):
+    pid_file, killed = tmp_path / "stalled.pid", []
+    killer = threading.Thread(target=kill_when_written, args=(pid_file, killed))
+    killer.start()
+    before = children()
+    try:
+        result = run(
+            StallsOnce(str(pid_file)),
+            [str(corpus)],
+            name,
+            workers=2,
+            splits=6,
+            start_method=start_method,
+        )
+    finally:
+        killer.join()
+
+    assert len(killed) == 1 and not alive(killed[0])
+    assert "".join(result.lines()) == expected(LINES)
+    assert result.counters["worker_restarts"] == 1
+    assert killed[0] not in result.worker_pids
+    assert children() <= before
+
+
+@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+def test_a_task_that_keeps_killing_its_worker_fails_the_run(name, corpus):
+    before = children()
+    with pytest.raises(
+        MapReduceError,
+        match=r"^killsitsworker: map phase lost a worker 2 times, the limit \(max attempts 2\)",
+    ):
+        run(KillsItsWorker(), [str(corpus)], name, workers=2, splits=4, max_attempts=2)
+    assert children() <= before
+
+
+def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "mapreduce", "run", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_stops_in_two_seconds_and_leaves_nothing(name, signum, tmp_path):
+    urls = tmp_path / "urls.txt"
+    Fetch.generate_input(str(urls), 20_000, seed=1)  # ~400 URLs: 8 s at 20 ms each
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    output = tmp_path / "out" / "result.txt"
+    output.parent.mkdir()
+    args = ["fetch", str(urls), "-p", "latency_ms=20", "-b", name, "-w", "2"]
+    cli = start_cli([*args, "--shuffle", "disk", "--splits", "16", "-o", str(output)], env)
+
+    process, workers = psutil.Process(cli.pid), {}
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:  # let it start its workers and get going
+        workers |= {p.pid: p for p in process.children(recursive=True)}
+        time.sleep(0.05)
+    assert cli.poll() is None, cli.communicate()
+    cli.send_signal(signum)
+    sent = time.monotonic()
+    _, err = cli.communicate(timeout=20)
+    took = time.monotonic() - sent
+
+    assert cli.returncode == 128 + signum, err
+    assert err.splitlines()[-1] == "mapreduce: interrupted", err
+    assert took < 2, f"stopped {took:.1f} s after the signal"
+    # Helpers such as the resource trackers leave once their parent has gone:
+    # every child must be gone within the same two seconds.
+    _, left = psutil.wait_procs(workers.values(), timeout=max(0.0, sent + 2 - time.monotonic()))
+    assert not [p.pid for p in left if alive(p.pid)]
+    assert list(output.parent.iterdir()) == []
+    assert list(scratch.iterdir()) == []
+
+
+def local_job_class() -> type:
+    class LocalWordCount(PoisonedWordCount):
+        name = "localwordcount"
+
+    return LocalWordCount
+
+
+@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("job", [HoldsALambda, local_job_class()], ids=["lambda", "local-class"])
+def test_a_job_that_cannot_be_pickled_is_refused_before_any_worker(name, job, corpus, monkeypatch):
+    opened = []
+    monkeypatch.setattr(Backend, "open", lambda self: opened.append(self))
+    with pytest.raises(JobError, match=rf"job '{job.name}' cannot be sent to {name} worker .*"):
+        run(job(), [str(corpus)], name, workers=2)
+    assert opened == []
+
+
+def mapreduce_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mapreduce", "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_cli_says_the_output_is_partial_and_where_records_were_skipped(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("one two\nPOISON\nthree\n")
+    done = mapreduce_cli(
+        "tests.helpers:PoisonedWordCount", str(path), "-b", "pool", "--skip-bad-records"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected(["one two", "three"])
+    assert done.stderr.splitlines() == [
+        "mapreduce: warning: the output is partial: 1 bad record(s) skipped "
+        "(--skip-bad-records); the first 1:",
+        f"  {path} byte 8: ValueError: poisoned record",
+    ]
+
+
+def test_a_bad_record_without_skipping_is_one_line_and_verbose_adds_the_traceback(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("one two\nPOISON\n")
+    args = ["tests.helpers:PoisonedWordCount", str(path), "-b", "futures", "--splits", "1"]
+    plain, verbose = mapreduce_cli(*args), mapreduce_cli(*args, "--verbose")
+    assert plain.returncode == verbose.returncode == 1
+    assert plain.stdout == verbose.stdout == ""
+    assert plain.stderr == (
+        "mapreduce: error: poisoned: map task 0 of 1 (in.txt bytes 0-15) failed 3 times: "
+        "ValueError: poisoned record\n"
+    )
+    assert verbose.stderr.startswith(plain.stderr)
+    assert "Traceback (most recent call last)" in verbose.stderr
+    assert 'raise ValueError("poisoned record")' in verbose.stderr
+
+
+def test_max_attempts_must_be_at_least_one(tmp_path):
+    done = mapreduce_cli("wordcount", str(tmp_path), "--max-attempts", "0")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--max-attempts: must be at least 1" in done.stderr
+
+
+@pytest.mark.parametrize("name", EVERY_BACKEND)
+def test_an_empty_input_gives_an_empty_output(name, tmp_path):
+    empty, output = tmp_path / "empty.txt", tmp_path / "out.txt"
+    empty.write_bytes(b"")
+    done = mapreduce_cli("wordcount", str(empty), "-b", name, "-w", "2", "-o", str(output))
+    assert done.returncode == 0, done.stderr
+    assert output.read_bytes() == b""
