@@ -33,7 +33,7 @@ def describe_interpreter(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite: every job on every backend, against independent oracles."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,dask]")
     describe_interpreter(session)
     session.run("pytest", *session.posargs)
 
@@ -41,7 +41,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def compare(session: nox.Session) -> None:
     """Run the study (default preset, about 4 minutes); `-- --preset smoke` takes 30 s."""
-    session.install("-e", ".[plots]")
+    session.install("-e", ".[plots,dask]")
     describe_interpreter(session)
     session.run("python", "-m", "compare", *session.posargs)
 
@@ -49,7 +49,7 @@ def compare(session: nox.Session) -> None:
 @nox.session(python=PYTHONS + FREE_THREADED, default=False)
 def compare_versions(session: nox.Session) -> None:
     """Run the study on each Python version into results/versions/; then compare_merge."""
-    session.install(".[plots]")
+    session.install(".[plots,dask]")
     describe_interpreter(session)
     output = f"results/versions/python{session.python}"
     session.run("python", "-m", "compare", "--output", output, *session.posargs)

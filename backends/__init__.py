@@ -8,7 +8,8 @@ Adding a backend is one module and one line here.
 from __future__ import annotations
 
 import importlib
-from typing import NamedTuple
+import inspect
+from typing import Any, NamedTuple
 
 from backends.base import Backend, BackendError, ProcessBackend, WorkerLost
 
@@ -32,6 +33,12 @@ REGISTRY: dict[str, Entry] = {
         "backends.futures", "FuturesBackend", "concurrent.futures.ProcessPoolExecutor processes"
     ),
     "joblib": Entry("backends.joblib", "JoblibBackend", "joblib.Parallel on loky processes"),
+    "dask": Entry(
+        "backends.dask",
+        "DaskBackend",
+        "dask.distributed: a local cluster, or a running one (--scheduler)",
+        "pip install 'mapreduce-study[dask]'",
+    ),
 }
 
 
@@ -63,12 +70,22 @@ def is_available(name: str) -> bool:
     return True
 
 
-def create(name: str, workers: int = 1, start_method: str | None = None) -> Backend:
-    """A new, not yet opened, backend ``name`` with ``workers`` workers."""
+def create(
+    name: str, workers: int = 1, start_method: str | None = None, **options: Any
+) -> Backend:
+    """A new, not yet opened, backend ``name`` with ``workers`` workers.
+
+    ``options`` are settings only some backends have, such as dask's
+    ``scheduler`` address; one the backend does not take is an error.
+    """
     cls = backend_class(name)
+    taken = inspect.signature(cls).parameters
+    for option in options:
+        if option not in taken:
+            raise BackendError(f"backend {name!r} has no {option!r} setting")
     if issubclass(cls, ProcessBackend):
-        return cls(workers, start_method=start_method)
-    return cls(workers)
+        options["start_method"] = start_method
+    return cls(workers, **options)
 
 
 __all__ = [

@@ -12,7 +12,10 @@ from __future__ import annotations
 import abc
 import contextlib
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor
 from typing import Any, ClassVar, TypeVar
@@ -44,6 +47,51 @@ def broken_pool_is_worker_lost(backend: str) -> Iterator[None]:
     except BrokenExecutor as exc:
         message = " ".join(str(exc).split())
         raise WorkerLost(f"a {backend} worker died: {message}") from exc
+
+
+@contextlib.contextmanager
+def interruptions_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back until the block ends, then deliver them.
+
+    For start-up code that cannot be cleaned up if stopped half way.  Only the
+    main thread can set signal handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {
+        signum: signal.signal(signum, lambda n, _: received.append(n)) for signum in handled
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if received:
+            signal.raise_signal(received[0])
+
+
+def restore_environment(saved: dict[str, str]) -> None:
+    """Put ``os.environ`` back as ``saved``, undoing what a library wrote into it."""
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def environment_kept() -> Iterator[None]:
+    """Undo whatever the block writes to ``os.environ``.
+
+    dask's schedulers set ``PYTHONHASHSEED`` (and more) in the calling process
+    for their own workers; pools started afterwards would inherit it.
+    """
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        restore_environment(saved)
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -79,7 +127,18 @@ def call_indexed(fn: Callable[[T], R], indexed_task: tuple[int, T]) -> tuple[int
     return index, fn(task)
 
 
-def _do_nothing(task: int) -> int:
+WARM_UP_SECONDS = 0.05
+"""How long each warm-up task holds its worker."""
+
+
+def _hold_a_worker(task: int) -> int:
+    """A warm-up task: busy long enough that the next one needs another worker.
+
+    Pools that start workers on demand (``ProcessPoolExecutor`` under spawn,
+    ``ThreadPoolExecutor``) reuse an idle worker rather than start one; holding
+    each makes them start all of them now, outside the timed work.
+    """
+    time.sleep(WARM_UP_SECONDS)
     return task
 
 
@@ -104,14 +163,23 @@ class Backend(abc.ABC):
         """
 
     def open(self) -> Backend:
-        """Start the workers and wait until each can take a task."""
-        self._start()
-        for _ in self.run(_do_nothing, range(self.workers)):
-            pass
+        """Start the workers and wait until each can take a task; on failure, stop them."""
+        try:
+            self._start()
+            for _ in self.run(_hold_a_worker, range(self.workers)):
+                pass
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def close(self) -> None:
         """Stop the workers, at once even if tasks are running; none outlives this call."""
+
+    @property
+    def shares_local_files(self) -> bool:
+        """Whether the workers can read this machine's temporary files (the disk shuffle)."""
+        return True
 
     def restart(self) -> None:
         """Replace every worker with a fresh one, after a ``WorkerLost``."""

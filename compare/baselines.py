@@ -27,6 +27,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 
+from backends.base import environment_kept
+
 WORD = re.compile(r"[^\W\d_]+")
 BLOCK = 1 << 20
 
@@ -104,7 +106,9 @@ def dask_bag(paths: list[str], workers: int) -> Counter[str]:
     import dask.bag
 
     bag = dask.bag.read_text(paths, blocksize=BLOCK).map(str.lower).map(WORD.findall).flatten()
-    return Counter(dict(bag.frequencies().compute(scheduler="processes", num_workers=workers)))
+    with environment_kept():  # dask's process scheduler sets PYTHONHASHSEED for good
+        frequencies = bag.frequencies().compute(scheduler="processes", num_workers=workers)
+    return Counter(dict(frequencies))
 
 
 def dask_available() -> bool:

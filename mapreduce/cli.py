@@ -93,6 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--splits", type=positive_int, help="map tasks (default: 4 per worker)")
     run.add_argument("--start-method", choices=(*START_METHODS, "loky"), help="process start")
     run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="dask backend: a running cluster's scheduler, tcp://HOST:8786 "
+        "(default: $DASK_SCHEDULER_ADDRESS, else a local cluster)",
+    )
+    run.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="dask backend: serve the local cluster's dashboard on 127.0.0.1:8787",
+    )
+    run.add_argument(
         "--shuffle",
         choices=MODES,
         default="auto",
@@ -136,7 +147,10 @@ def command_run(args: argparse.Namespace) -> int:
     job = job_class(**parse_assignments(args.param))
     inputs = args.inputs
     workers = args.workers or os.cpu_count() or 1
-    backend = backends.create(args.backend, workers, args.start_method)
+    options = {"scheduler": args.scheduler} if args.scheduler else {}
+    if args.dashboard:
+        options["dashboard"] = True
+    backend = backends.create(args.backend, workers, args.start_method, **options)
     if not inputs:
         inputs = [str(default_input(job_class))]
         print(f"{PROG}: no input given; using {inputs[0]}", file=sys.stderr)

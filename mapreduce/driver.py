@@ -159,7 +159,19 @@ def plan(
     first = job.steps()[0].splits(list(inputs), count)
     input_bytes = sum(split.end - split.start for split in first if isinstance(split, FileSplit))
     policy = FaultPolicy(max_attempts, skip_bad_records)
-    return Plan(job, first, reducers, count, choose(shuffle, input_bytes), policy)
+    return Plan(job, first, reducers, count, shuffle_mode(shuffle, input_bytes, backend), policy)
+
+
+def shuffle_mode(shuffle: str, input_bytes: int, backend: Backend) -> str:
+    """The shuffle to use: through temporary files only if every worker can read them."""
+    if backend.shares_local_files:
+        return choose(shuffle, input_bytes)
+    if shuffle == "disk":
+        raise MapReduceError(
+            f"the disk shuffle needs workers on this machine, and {backend!r} has its own; "
+            "use --shuffle memory (or auto): intermediate data then travels through the backend"
+        )
+    return "memory"
 
 
 def run_phase(

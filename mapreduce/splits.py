@@ -11,9 +11,10 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from mapreduce.errors import InputError
 
@@ -37,6 +38,17 @@ class FileSplit:
     def __str__(self) -> str:
         return f"{os.path.basename(self.path)} bytes {self.start}-{self.end}"
 
+    def open(self) -> BinaryIO:
+        """The file, opened in the worker; an ``InputError`` naming the worker if it cannot be."""
+        try:
+            return open(self.path, "rb")
+        except OSError as exc:
+            raise InputError(
+                f"cannot open {self.path} on worker {socket.gethostname()} "
+                f"(pid {os.getpid()}): {exc.strerror}; on a cluster every worker "
+                "must see the inputs at the same path"
+            ) from exc
+
     def records(self) -> Iterator[tuple[tuple[str, int], str]]:
         """``((path, byte offset or line number), line)`` for each line, decoded as UTF-8."""
         number = self.first_line
@@ -50,7 +62,7 @@ class FileSplit:
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """Yield ``(byte offset, line without its line ending)`` for each line."""
-        with open(self.path, "rb") as file:
+        with self.open() as file:
             file.seek(self.start)
             offset = self.start
             for raw in file:
@@ -65,7 +77,7 @@ class FileSplit:
         For jobs that process a whole split at once: far fewer Python-level
         steps than a record at a time.  Line endings are kept.
         """
-        with open(self.path, "rb") as file:
+        with self.open() as file:
             file.seek(self.start)
             offset = self.start
             while offset < self.end:

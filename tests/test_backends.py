@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import backends
@@ -25,6 +27,19 @@ def test_no_tasks_yields_nothing(backend_name):
 def test_task_exception_reaches_the_caller(backend_name):
     with backends.create(backend_name, 2) as backend, pytest.raises(ValueError, match="task 3"):
         list(backend.run(raise_value_error, list(range(8))))
+
+
+def test_a_backend_leaves_the_environment_as_it_found_it(backend_name):
+    """Later pools inherit os.environ: dask's nannies write PYTHONHASHSEED into it."""
+    before = dict(os.environ)
+    with backends.create(backend_name, 2) as backend:
+        list(backend.run(crc_of, [b"x"] * 4))
+    assert dict(os.environ) == before
+
+
+def test_options_a_backend_does_not_take_are_refused():
+    with pytest.raises(BackendError, match="backend 'pool' has no 'scheduler' setting"):
+        backends.create("pool", 2, scheduler="tcp://127.0.0.1:8786")
 
 
 def test_unknown_backend_lists_the_valid_ones():

@@ -7,6 +7,7 @@ counters, and that no worker process, output file or temporary file is left.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,7 +21,8 @@ import pytest
 import backends
 from backends import Backend
 from jobs.fetch import Fetch
-from mapreduce import JobError, MapReduceError, TaskError, run
+from jobs.wordcount import WordCount
+from mapreduce import JobError, MapReduceError, TaskError, driver, run
 from tests.conftest import by_name
 from tests.helpers import (
     FailingReducer,
@@ -175,11 +177,12 @@ def test_an_interrupted_run_stops_in_two_seconds_and_leaves_nothing(name, signum
     args = ["fetch", str(urls), "-p", "latency_ms=20", "-b", name, "-w", "2"]
     cli = start_cli([*args, "--shuffle", "disk", "--splits", "16", "-o", str(output)], env)
 
-    process, workers = psutil.Process(cli.pid), {}
-    deadline = time.monotonic() + 1.5
-    while time.monotonic() < deadline:  # let it start its workers and get going
-        workers |= {p.pid: p for p in process.children(recursive=True)}
-        time.sleep(0.05)
+    process = psutil.Process(cli.pid)
+    deadline = time.monotonic() + 20
+    while not list(scratch.glob("mapreduce-shuffle-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the run has started once its shuffle folder exists
+    time.sleep(0.5)
+    workers = {p.pid: p for p in process.children(recursive=True)}
     assert cli.poll() is None, cli.communicate()
     cli.send_signal(signum)
     sent = time.monotonic()
@@ -267,3 +270,18 @@ def test_an_empty_input_gives_an_empty_output(name, tmp_path):
     done = mapreduce_cli("wordcount", str(empty), "-b", name, "-w", "2", "-o", str(output))
     assert done.returncode == 0, done.stderr
     assert output.read_bytes() == b""
+
+
+@pytest.mark.parametrize("name", EVERY_BACKEND)
+def test_a_split_its_worker_cannot_open_names_the_worker_and_the_path(name, corpus):
+    backend = backends.create(name, 2)
+    checked = driver.plan(WordCount(), [str(corpus)], backend)
+    corpus.unlink()  # gone between planning and the workers reading it
+    with backend, pytest.raises(TaskError) as failure:
+        driver.execute(checked, backend)
+    assert re.search(
+        rf"failed: InputError: cannot open {re.escape(str(corpus))} on worker \S+ \(pid \d+\): "
+        "No such file or directory; on a cluster every worker must see the inputs",
+        str(failure.value),
+    )
+    assert failure.value.attempts == 1

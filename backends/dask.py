@@ -1,0 +1,132 @@
+"""dask.distributed: a scheduler and worker processes, on this machine or a cluster.
+
+With no scheduler address it starts a ``LocalCluster`` of ``workers``
+single-threaded worker processes listening on 127.0.0.1 only, and stops it
+at the end.  Given an address (``--scheduler tcp://HOST:8786``, or dask's own
+``DASK_SCHEDULER_ADDRESS``) it connects to a running cluster, uses every
+worker thread it has, and leaves it running.
+
+dask looks after lost workers itself: the scheduler runs the tasks a dead
+worker held again on the others, up to ``distributed.scheduler.allowed-failures``
+deaths per task, so this backend never raises ``WorkerLost``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+
+import dask.config
+from distributed import Client, LocalCluster, as_completed
+
+from backends.base import (
+    Backend,
+    BackendError,
+    R,
+    T,
+    interruptions_deferred,
+    restore_environment,
+)
+
+CONNECT_SECONDS = 10
+"""How long to try to reach a scheduler before giving up."""
+
+KILL_SECONDS = 0.2
+"""How long a local worker may take to stop before it is killed."""
+
+
+class DaskBackend(Backend):
+    """Runs tasks as dask futures on a local or remote dask.distributed cluster."""
+
+    name = "dask"
+    _client: Client | None = None
+    _cluster: LocalCluster | None = None
+    _scratch: str | None = None
+    """The local cluster's working folder, removed with it."""
+    _environment: dict[str, str]
+    """``os.environ`` before the local cluster started, restored after: a dask
+    nanny writes its worker's settings (``PYTHONHASHSEED=6640``,
+    ``OMP_NUM_THREADS=1``, ...) into the environment of the process it runs in,
+    here this one, and every pool started later would inherit them."""
+
+    def __init__(self, workers: int = 1, scheduler: str | None = None, dashboard: bool = False):
+        super().__init__(workers)
+        self.scheduler = scheduler or dask.config.get("scheduler-address", None)
+        self.dashboard = dashboard
+
+    @property
+    def shares_local_files(self) -> bool:
+        """Whether the workers run on this machine (a local cluster), so can read its files."""
+        return self.scheduler is None
+
+    def _start(self) -> None:
+        if self.scheduler is None:
+            self._start_local_cluster()
+        else:
+            self._connect(self.scheduler)
+
+    def _start_local_cluster(self) -> None:
+        # dask cannot stop a half-started cluster: a Ctrl-C waits until it is up.
+        self._scratch = tempfile.mkdtemp(prefix="mapreduce-dask-")
+        self._environment = dict(os.environ)
+        with interruptions_deferred(), dask.config.set({"temporary-directory": self._scratch}):
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:8787" if self.dashboard else None,
+                # with no dashboard the scheduler still serves its metrics: any free port
+                scheduler_kwargs=None if self.dashboard else {"dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.ERROR,
+            )
+            self._client = Client(self._cluster)
+        restore_environment(self._environment)
+
+    def _connect(self, address: str) -> None:
+        try:
+            self._client = Client(address, timeout=CONNECT_SECONDS)
+        except OSError as exc:
+            raise BackendError(f"cannot reach the dask scheduler at {address}: {exc}") from None
+        threads = sum(w["nthreads"] for w in self._client.scheduler_info()["workers"].values())
+        if threads == 0:
+            raise BackendError(f"the dask scheduler at {address} has no workers")
+        self.workers = threads
+
+    def run(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        if self._client is None:
+            raise RuntimeError(f"{self!r} is not open")
+        # pure=False: two equal task descriptors are still two tasks to run.
+        futures = [self._client.submit(fn, task, pure=False) for task in tasks]
+        index = {future.key: i for i, future in enumerate(futures)}
+        try:
+            for future in as_completed(futures):
+                yield index[future.key], future.result()
+        finally:
+            self._client.cancel(futures)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            # A nanny gives a busy worker 4 s to finish before killing it; a run
+            # that is closing (perhaps interrupted) has no use for the task.
+            nannies = list(self._cluster.workers.values())
+            self._cluster.sync(
+                lambda: asyncio.gather(*(n.kill(timeout=KILL_SECONDS) for n in nannies))
+            )
+            self._cluster.close()
+            self._cluster = None
+            restore_environment(self._environment)  # a nanny that restarted its worker wrote it
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def __repr__(self) -> str:
+        where = self.scheduler or "a local cluster"
+        return f"<{type(self).__name__} workers={self.workers} on {where}>"
