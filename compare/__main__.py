@@ -81,7 +81,7 @@ def plan_cells(args: argparse.Namespace) -> tuple[list[Cell], list[Dataset], lis
     preset = PRESETS[args.preset]
     names = experiments.available(args.backends or backends.names())
     jobs = args.jobs or list(preset.sizes)
-    cells = experiments.matrix(preset, jobs, names, args.workers)
+    cells = experiments.matrix(preset, jobs, names, args.workers, named=args.backends or ())
     notes: list[str] = []
     wanted = not args.jobs or "wordcount" in args.jobs
     if preset.baseline_size and not args.no_sweeps and wanted:

@@ -7,6 +7,7 @@ digest is the reference and whose time is the baseline for speedups.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import backends
@@ -32,10 +33,22 @@ def cell(experiment: str, job: str, dataset: Dataset, backend: str, workers: int
     )
 
 
+SCALE_OUT = ("dask",)
+"""Backends for work that outgrows one machine (see ``Preset.scale_out_jobs``)."""
+
+
 def matrix(
-    preset: Preset, jobs: Sequence[str], names: Sequence[str], workers: Sequence[int] | None
+    preset: Preset,
+    jobs: Sequence[str],
+    names: Sequence[str],
+    workers: Sequence[int] | None,
+    named: Sequence[str] = (),
 ) -> list[Cell]:
-    """Every job × backend × worker count (I/O-bound jobs get more workers)."""
+    """Every job × backend × worker count (I/O-bound jobs get more workers).
+
+    A scale-out backend not ``named`` by the user runs only the preset's
+    ``scale_out_jobs``, at the core count.
+    """
     cells = []
     for job in jobs:
         dataset = generated(job, preset.sizes[job])
@@ -43,12 +56,16 @@ def matrix(
             io_worker_counts() if find_job(job).workload == "io" else worker_counts()
         )
         cells.append(cell("matrix", job, dataset, "sequential", 1))
-        cells += [
-            cell("matrix", job, dataset, name, count)
-            for name in names
-            if name != "sequential"
-            for count in counts
-        ]
+        for name in names:
+            if name == "sequential":
+                continue
+            if name in SCALE_OUT and name not in named:
+                if job not in preset.scale_out_jobs:
+                    continue
+                scale_out_counts = workers or [os.cpu_count() or 1]
+                cells += [cell("matrix", job, dataset, name, n) for n in scale_out_counts]
+            else:
+                cells += [cell("matrix", job, dataset, name, n) for n in counts]
     return cells
 
 

@@ -43,6 +43,10 @@ class Preset:
     """Every standard-library module rather than only the top-level ones."""
     baseline_size: int = 1 * MB
     """Bytes of word count input for the framework-free baselines (0: leave them out)."""
+    scale_out_jobs: tuple[str, ...] = ("wordcount", "pi")
+    """The jobs a distributed backend (dask) runs in the matrix, at the core count only,
+    unless named in ``--backends``: on one machine its cost is its start-up and
+    per-task overhead, much the same for every job, and each cell costs seconds."""
 
 
 def worker_counts(cores: int | None = None) -> list[int]:
@@ -67,6 +71,7 @@ PRESETS = {
         input_size=Sweep("wordcount", 0, (50_000, 100_000, 200_000)),
         start_method=Sweep("pi", 16 * 100_000),
         baseline_size=200_000,
+        scale_out_jobs=("wordcount",),
     ),
     "default": Preset(
         name="default",
@@ -112,5 +117,6 @@ PRESETS = {
         shakespeare_copies=20,
         stdlib_all=True,
         baseline_size=200 * MB,
+        scale_out_jobs=("wordcount", "grep", "sort", "pi", "fetch", "compress"),
     ),
 }

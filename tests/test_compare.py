@@ -10,9 +10,11 @@ import statistics
 import pytest
 
 import backends
+from compare import experiments
 from compare.__main__ import main
 from compare.baselines import dask_available
 from compare.datasets import stdlib
+from compare.presets import PRESETS
 from compare.results import read_json
 
 QUICK = ["--jobs", "wordcount,pi", "--repeat", "2", "--no-sweeps", "--workers", "1,2"]
@@ -148,3 +150,18 @@ def test_baselines_stand_beside_the_engine_with_the_same_output(tmp_path):
     for name in names:
         row = next(line for line in section.splitlines() if f"| baseline:{name} " in line)
         assert "| yes " in row
+
+
+def test_a_scale_out_backend_runs_its_few_cells_unless_named():
+    preset = PRESETS["default"]
+    jobs = list(preset.sizes)
+    names = ["sequential", "pool", "dask"]
+
+    def cells_of(cells, backend):
+        return sorted((c.job, c.workers) for c in cells if c.backend == backend)
+
+    unnamed = experiments.matrix(preset, jobs, names, None)
+    cores = os.cpu_count() or 1
+    assert cells_of(unnamed, "dask") == sorted((job, cores) for job in preset.scale_out_jobs)
+    named = experiments.matrix(preset, jobs, names, None, named=["dask", "pool"])
+    assert cells_of(named, "dask") == cells_of(named, "pool")
