@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor
 from typing import Any, ClassVar, TypeVar
@@ -127,18 +126,7 @@ def call_indexed(fn: Callable[[T], R], indexed_task: tuple[int, T]) -> tuple[int
     return index, fn(task)
 
 
-WARM_UP_SECONDS = 0.05
-"""How long each warm-up task holds its worker."""
-
-
-def _hold_a_worker(task: int) -> int:
-    """A warm-up task: busy long enough that the next one needs another worker.
-
-    Pools that start workers on demand (``ProcessPoolExecutor`` under spawn,
-    ``ThreadPoolExecutor``) reuse an idle worker rather than start one; holding
-    each makes them start all of them now, outside the timed work.
-    """
-    time.sleep(WARM_UP_SECONDS)
+def _do_nothing(task: int) -> int:
     return task
 
 
@@ -166,7 +154,7 @@ class Backend(abc.ABC):
         """Start the workers and wait until each can take a task; on failure, stop them."""
         try:
             self._start()
-            for _ in self.run(_hold_a_worker, range(self.workers)):
+            for _ in self.run(_do_nothing, range(self.workers)):
                 pass
         except BaseException:
             self.close()
