@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         return usage_error(f"preset {preset.name} has no input size for: {', '.join(missing)}")
     repeat = args.repeat or preset.repeat
-    environment = collect_environment()
+    environment = collect_environment(args.output)
 
     cells, real, notes = plan_cells(args)
     progress = StudyProgress(len(cells))

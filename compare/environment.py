@@ -68,9 +68,14 @@ def collect_packages() -> dict[str, str | None]:
     return versions
 
 
-def collect_commit() -> str | None:
-    """The project's commit, with ``-dirty`` if the work tree has changes; None outside git."""
+def collect_commit(output: str | None = None) -> str | None:
+    """The project's commit, with ``-dirty`` if the work tree has changes; None outside git.
+
+    Changes inside ``output``, the study's own output folder (``docs/reference``
+    being rewritten), do not count.
+    """
     root = Path(__file__).resolve().parent.parent
+    exclude = [f":(exclude){Path(output).resolve()}"] if output else []
 
     def git(*args: str) -> str:
         return subprocess.run(
@@ -79,12 +84,13 @@ def collect_commit() -> str | None:
 
     try:
         commit = git("rev-parse", "HEAD")
-        return commit + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+        changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", *exclude)
+        return commit + ("-dirty" if changes else "")
     except (OSError, subprocess.SubprocessError):
         return None
 
 
-def collect_environment() -> dict[str, Any]:
+def collect_environment(output: str | None = None) -> dict[str, Any]:
     """Everything above, with the date and the default start method."""
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -93,7 +99,7 @@ def collect_environment() -> dict[str, Any]:
         "os": collect_os(),
         "default_start_method": multiprocessing.get_start_method(),
         "packages": collect_packages(),
-        "commit": collect_commit(),
+        "commit": collect_commit(output),
     }
 
 
