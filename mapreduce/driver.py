@@ -279,6 +279,9 @@ def execute(plan: Plan, backend: Backend, progress: Progress | None = None) -> R
         return execute_steps(plan, backend, progress, folder)
     except BaseException:
         if folder:
+            # Stop the tasks first: a thread still running would find its
+            # folder gone, fail, and be retried into the void.
+            backend.close()
             shutil.rmtree(folder, ignore_errors=True)
         raise
 
