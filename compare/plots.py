@@ -7,9 +7,12 @@ no plots and the report says how to get them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from compare.analysis import Analysis
+from compare.measure import Cell
 from compare.results import PHASES
 
 
@@ -52,73 +55,71 @@ def grid(plt, count: int, width: float = 3.6, height: float = 2.8):
     return figure, list(axes.flat)
 
 
-def speedup(analysis: Analysis, plt):
+def per_job(analysis: Analysis, plt, title: str, panel: Callable[[Any, list[Cell]], None]):
+    """A panel per matrix job, drawn by ``panel(axis, that job's cells)``; None if no jobs."""
     jobs = matrix_jobs(analysis)
     if not jobs:
         return None
     figure, axes = grid(plt, len(jobs))
     for axis, job in zip(axes, jobs, strict=False):
-        cells = [c for c in analysis.select("matrix", job=job) if c.backend != "sequential"]
-        for backend in dict.fromkeys(c.backend for c in cells):
-            points = sorted(
-                (c.workers, analysis.speedup(c))
-                for c in cells
-                if c.backend == backend and analysis.speedup(c)
-            )
-            if points:
-                axis.plot(*zip(*points, strict=True), marker="o", label=backend)
-        most = max((c.workers for c in cells), default=1)
-        axis.plot([1, most], [1, most], color="grey", linestyle=":", linewidth=1, label="ideal")
+        panel(axis, analysis.select("matrix", job=job))
         axis.set_title(job)
-        axis.set_xlabel("workers")
-        axis.set_ylabel("speedup vs sequential")
     axes[0].legend(fontsize="small")
-    figure.suptitle("Speedup against workers")
+    figure.suptitle(title)
     return figure
 
 
+def line_per_backend(
+    axis, cells: list[Cell], point: Callable[[Cell], tuple[float, float] | None]
+) -> None:
+    """One line per backend through ``point(cell)`` of its cells, skipping cells with none."""
+    for backend in dict.fromkeys(c.backend for c in cells):
+        points = sorted(p for c in cells if c.backend == backend and (p := point(c)))
+        if points:
+            axis.plot(*zip(*points, strict=True), marker="o", label=backend)
+
+
+def speedup(analysis: Analysis, plt):
+    def panel(axis, cells: list[Cell]) -> None:
+        cells = [c for c in cells if c.backend != "sequential"]
+        line_per_backend(
+            axis, cells, lambda c: (c.workers, s) if (s := analysis.speedup(c)) else None
+        )
+        most = max((c.workers for c in cells), default=1)
+        axis.plot([1, most], [1, most], color="grey", linestyle=":", linewidth=1, label="ideal")
+        axis.set_xlabel("workers")
+        axis.set_ylabel("speedup vs sequential")
+
+    return per_job(analysis, plt, "Speedup against workers", panel)
+
+
 def phases(analysis: Analysis, plt):
-    jobs = matrix_jobs(analysis)
-    if not jobs:
-        return None
-    figure, axes = grid(plt, len(jobs))
-    for axis, job in zip(axes, jobs, strict=False):
-        cells = [
-            c for c in analysis.select("matrix", job=job) if c.workers in (1, 2) and c.samples
-        ]
+    def panel(axis, cells: list[Cell]) -> None:
+        cells = [c for c in cells if c.workers in (1, 2) and c.samples]
         labels = [f"{c.backend} x{c.workers}" for c in cells]
         left = [0.0] * len(cells)
         for phase in PHASES:
             widths = [c.phase_median(phase) for c in cells]
             axis.barh(labels, widths, left=left, label=phase)
             left = [a + b for a, b in zip(left, widths, strict=True)]
-        axis.set_title(job)
         axis.set_xlabel("seconds (median)")
         axis.tick_params(axis="y", labelsize="small")
-    axes[0].legend(fontsize="small")
-    figure.suptitle("Time in each phase, 1 and 2 workers")
-    figure.tight_layout()
+
+    figure = per_job(analysis, plt, "Time in each phase, 1 and 2 workers", panel)
+    if figure is not None:
+        figure.tight_layout()
     return figure
 
 
 def cpu_use(analysis: Analysis, plt):
-    jobs = matrix_jobs(analysis)
-    if not jobs:
-        return None
-    figure, axes = grid(plt, len(jobs))
-    for axis, job in zip(axes, jobs, strict=False):
-        cells = [c for c in analysis.select("matrix", job=job) if c.samples]
-        for backend in dict.fromkeys(c.backend for c in cells):
-            points = sorted(
-                (c.workers, 100 * c.cpu_utilization) for c in cells if c.backend == backend
-            )
-            axis.plot(*zip(*points, strict=True), marker="o", label=backend)
-        axis.set_title(job)
+    def panel(axis, cells: list[Cell]) -> None:
+        cells = [c for c in cells if c.samples]
+        line_per_backend(axis, cells, lambda c: (c.workers, 100 * c.cpu_utilization))
         axis.set_xlabel("workers")
         axis.set_ylabel("CPU use (%)")
-    axes[0].legend(fontsize="small")
-    figure.suptitle("CPU use: CPU seconds of all processes over wall seconds (100% = one core)")
-    return figure
+
+    title = "CPU use: CPU seconds of all processes over wall seconds (100% = one core)"
+    return per_job(analysis, plt, title, panel)
 
 
 def granularity(analysis: Analysis, plt):
@@ -126,11 +127,7 @@ def granularity(analysis: Analysis, plt):
     if not cells:
         return None
     figure, axis = plt.subplots(figsize=(6, 4))
-    for backend in dict.fromkeys(c.backend for c in cells):
-        points = sorted(
-            (c.input_bytes / c.splits, c.median) for c in cells if c.backend == backend
-        )
-        axis.plot(*zip(*points, strict=True), marker="o", label=backend)
+    line_per_backend(axis, cells, lambda c: (c.input_bytes / c.splits, c.median))
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xlabel("bytes of input per map task")
