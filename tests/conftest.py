@@ -16,23 +16,19 @@ PROCESS_BACKENDS = ["pool", "futures", "joblib"]
 WORKER_COUNTS = [1, 2, 4]
 
 
+def installed(name: str) -> pytest.MarkDecorator:
+    """Skip, never silently pass, a test whose backend's library is missing."""
+    return pytest.mark.skipif(not backends.is_available(name), reason=f"{name} not installed")
+
+
 def backend_param(name: str, workers: int, start_method: str | None = None):
     label = f"{name}-{workers}" + (f"-{start_method}" if start_method else "")
-    marks = pytest.mark.skipif(not backends.is_available(name), reason=f"{name} not installed")
-    return pytest.param((name, workers, start_method), id=label, marks=marks)
+    return pytest.param((name, workers, start_method), id=label, marks=installed(name))
 
 
 def by_name(names: list[str]) -> list:
     """Backend names as test parameters, each skipped if its library is missing."""
-    return [
-        pytest.param(
-            name,
-            marks=pytest.mark.skipif(
-                not backends.is_available(name), reason=f"{name} not installed"
-            ),
-        )
-        for name in names
-    ]
+    return [pytest.param(name, marks=installed(name)) for name in names]
 
 
 EVERY_BACKEND = [

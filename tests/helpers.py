@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import psutil
 
 from backends.sequential import SequentialBackend
 from jobs.invertedindex import InvertedIndex
@@ -15,6 +19,34 @@ from jobs.wordcount import WordCount
 from mapreduce import Job
 from mapreduce.partition import crc32_partition
 from mapreduce.tasks import run_map_task, run_reduce_task
+
+
+def mapreduce_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``python -m mapreduce ARGS`` in a child process, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "mapreduce", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_for(condition: Callable[[], object], what: str, seconds: float = 20) -> None:
+    """Poll ``condition`` until it holds; a ``TimeoutError`` naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {seconds} s")
+        time.sleep(0.02)
 
 
 def bucket_report(key: str) -> tuple[int, int, int]:

@@ -7,16 +7,9 @@ import pytest
 
 from jobs.wordcount import WordCount
 from mapreduce import TaskError, run
-from tests.helpers import FailingMapper
+from tests.helpers import FailingMapper, alive
 
 PROCESS_BACKENDS = ["pool", "futures", "joblib"]
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 @pytest.fixture

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 import backends
 from backends.base import Backend
 from mapreduce import cli
+from tests.helpers import mapreduce_cli
 from tests.oracle import oracle_output, oracle_word_counts
 
 TEXT = "The quick brown fox.\nJumps over the lazy dog; the END\r\nnaïve café\n"
-
-
-def mapreduce_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mapreduce", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.fixture

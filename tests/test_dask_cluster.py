@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ pytest.importorskip("distributed", reason="dask is not installed (pip install '.
 
 import backends
 from mapreduce import run
-from tests.helpers import StallsOnce
+from tests.helpers import StallsOnce, wait_for
 from tests.oracle import oracle_output, oracle_word_counts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +34,6 @@ def dask_command(*args: str, env: dict[str, str]) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def wait_for(condition, what: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not happen within {seconds} s")
-        time.sleep(0.1)
 
 
 def connected_workers(address: str) -> dict[str, dict]:

@@ -31,6 +31,9 @@ from tests.helpers import (
     KillsItsWorker,
     PoisonedWordCount,
     StallsOnce,
+    alive,
+    mapreduce_cli,
+    wait_for,
 )
 from tests.oracle import oracle_output, oracle_word_counts
 
@@ -48,13 +51,6 @@ def corpus(tmp_path) -> Path:
 
 def expected(lines: list[str]) -> str:
     return oracle_output(oracle_word_counts(lines))
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def children() -> set[int]:
@@ -108,13 +104,10 @@ def test_without_skipping_a_bad_record_fails_the_run(name, tmp_path):
 
 def kill_when_written(pid_file: Path, killed: list[int]) -> None:
     """Wait for a worker to write its pid, then SIGKILL it, as the OOM killer would."""
-    deadline = time.monotonic() + 20
-    while not pid_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    if pid_file.exists():
-        pid = int(pid_file.read_text())
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
+    wait_for(pid_file.exists, "a worker writing its pid")
+    pid = int(pid_file.read_text())
+    os.kill(pid, signal.SIGKILL)
+    killed.append(pid)
 
 
 @pytest.mark.parametrize("name", PROCESS_BACKENDS)
@@ -178,9 +171,8 @@ def test_an_interrupted_run_stops_in_two_seconds_and_leaves_nothing(name, signum
     cli = start_cli([*args, "--shuffle", "disk", "--splits", "16", "-o", str(output)], env)
 
     process = psutil.Process(cli.pid)
-    deadline = time.monotonic() + 20
-    while not list(scratch.glob("mapreduce-shuffle-*")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the run has started once its shuffle folder exists
+    # the run has started once its shuffle folder exists
+    wait_for(lambda: list(scratch.glob("mapreduce-shuffle-*")), "the run's start")
     time.sleep(0.5)
     workers = {p.pid: p for p in process.children(recursive=True)}
     assert cli.poll() is None, cli.communicate()
@@ -217,20 +209,11 @@ def test_a_job_that_cannot_be_pickled_is_refused_before_any_worker(name, job, co
     assert opened == []
 
 
-def mapreduce_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mapreduce", "run", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_the_cli_says_the_output_is_partial_and_where_records_were_skipped(tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("one two\nPOISON\nthree\n")
     done = mapreduce_cli(
-        "tests.helpers:PoisonedWordCount", str(path), "-b", "pool", "--skip-bad-records"
+        "run", "tests.helpers:PoisonedWordCount", str(path), "-b", "pool", "--skip-bad-records"
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == expected(["one two", "three"])
@@ -244,7 +227,7 @@ def test_the_cli_says_the_output_is_partial_and_where_records_were_skipped(tmp_p
 def test_a_bad_record_without_skipping_is_one_line_and_verbose_adds_the_traceback(tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("one two\nPOISON\n")
-    args = ["tests.helpers:PoisonedWordCount", str(path), "-b", "futures", "--splits", "1"]
+    args = ["run", "tests.helpers:PoisonedWordCount", str(path), "-b", "futures", "--splits", "1"]
     plain, verbose = mapreduce_cli(*args), mapreduce_cli(*args, "--verbose")
     assert plain.returncode == verbose.returncode == 1
     assert plain.stdout == verbose.stdout == ""
@@ -258,7 +241,7 @@ def test_a_bad_record_without_skipping_is_one_line_and_verbose_adds_the_tracebac
 
 
 def test_max_attempts_must_be_at_least_one(tmp_path):
-    done = mapreduce_cli("wordcount", str(tmp_path), "--max-attempts", "0")
+    done = mapreduce_cli("run", "wordcount", str(tmp_path), "--max-attempts", "0")
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "--max-attempts: must be at least 1" in done.stderr
 
@@ -267,7 +250,7 @@ def test_max_attempts_must_be_at_least_one(tmp_path):
 def test_an_empty_input_gives_an_empty_output(name, tmp_path):
     empty, output = tmp_path / "empty.txt", tmp_path / "out.txt"
     empty.write_bytes(b"")
-    done = mapreduce_cli("wordcount", str(empty), "-b", name, "-w", "2", "-o", str(output))
+    done = mapreduce_cli("run", "wordcount", str(empty), "-b", name, "-w", "2", "-o", str(output))
     assert done.returncode == 0, done.stderr
     assert output.read_bytes() == b""
 

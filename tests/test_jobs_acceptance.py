@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import pytest
 
@@ -15,6 +13,7 @@ from jobs.topwords import TopWords
 from jobs.urlcount import UrlCount
 from mapreduce import JobError, TaskError, driver, run
 from mapreduce.datasets import default_input
+from tests.helpers import mapreduce_cli
 from tests.oracle import file_lines
 
 
@@ -86,21 +85,13 @@ def test_a_malformed_record_names_the_job_and_split(tmp_path):
         run(UrlCount(), [str(path)], "pool", workers=2, splits=1)
 
 
-def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mapreduce", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
 def test_cli_runs_a_job_on_its_default_input(tmp_path):
     import os
 
     env = {**os.environ, "MAPREDUCE_STUDY_DATA": str(tmp_path)}
-    done = cli("run", "fetch", "-b", "threads", "-w", "8", "--param", "latency_ms=1", env=env)
+    done = mapreduce_cli(
+        "run", "fetch", "-b", "threads", "-w", "8", "--param", "latency_ms=1", env=env
+    )
     assert done.returncode == 0, done.stderr
     assert "no input given; using" in done.stderr
     generated = next(tmp_path.iterdir())
@@ -112,22 +103,22 @@ def test_cli_runs_a_job_on_its_default_input(tmp_path):
 def test_cli_param_errors_are_one_line(tmp_path):
     text = tmp_path / "in.txt"
     text.write_text("error here\n")
-    bad_regex = cli("run", "grep", str(text), "--param", "pattern=err(or")
+    bad_regex = mapreduce_cli("run", "grep", str(text), "--param", "pattern=err(or")
     assert bad_regex.returncode == 1
     assert bad_regex.stderr.startswith(
         "mapreduce: error: grep: parameter 'pattern'='err(or': not a valid regular expression"
     )
     assert bad_regex.stderr.count("\n") == 1
-    no_equals = cli("run", "grep", str(text), "--param", "pattern")
+    no_equals = mapreduce_cli("run", "grep", str(text), "--param", "pattern")
     assert no_equals.stderr == "mapreduce: error: --param takes NAME=VALUE, not 'pattern'\n"
-    good = cli("run", "grep", str(text), "--param", "pattern=err(or)?")
+    good = mapreduce_cli("run", "grep", str(text), "--param", "pattern=err(or)?")
     assert good.stdout == f"{text}:1:error here\n"
 
 
 def test_cli_lists_every_job_with_its_parameters():
     from jobs import CATALOG
 
-    lines = cli("jobs").stdout.splitlines()
+    lines = mapreduce_cli("jobs").stdout.splitlines()
     assert [line.split()[0] for line in lines] == sorted(CATALOG)
     grep_line = next(line for line in lines if line.startswith("grep "))
     assert "pattern=" in grep_line
