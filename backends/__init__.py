@@ -85,6 +85,10 @@ def create(
             raise BackendError(f"backend {name!r} has no {option!r} setting")
     if issubclass(cls, ProcessBackend):
         options["start_method"] = start_method
+    elif start_method is not None:
+        raise BackendError(
+            f"backend {name!r} has no start method: its workers are not processes it starts"
+        )
     return cls(workers, **options)
 
 

@@ -11,18 +11,33 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor
+from multiprocessing.process import BaseProcess
 from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 START_METHODS = ("fork", "spawn", "forkserver")
+"""Every start method ``multiprocessing`` knows; a platform has some of them
+(``multiprocessing.get_all_start_methods()``: Windows has only ``spawn``)."""
+
+MAX_WORKERS = 1024
+"""More workers than this is a typing mistake, not a machine: each costs a process or a thread."""
+
+STOP_GRACE_SECONDS = 0.5
+"""How long a worker asked to stop (SIGTERM) has before it is killed (SIGKILL)."""
+
+PR_SET_PDEATHSIG = 1
+"""Linux ``prctl`` option: the signal a process gets when the thread that started it ends."""
 
 
 class BackendError(ValueError):
@@ -44,8 +59,7 @@ def broken_pool_is_worker_lost(backend: str) -> Iterator[None]:
     try:
         yield
     except BrokenExecutor as exc:
-        message = " ".join(str(exc).split())
-        raise WorkerLost(f"a {backend} worker died: {message}") from exc
+        raise WorkerLost(f"a {backend} worker died: {one_line(exc)}") from exc
 
 
 @contextlib.contextmanager
@@ -70,6 +84,12 @@ def interruptions_deferred() -> Iterator[None]:
             signal.signal(signum, handler)
         if received:
             signal.raise_signal(received[0])
+
+
+def one_line(exc: BaseException) -> str:
+    """``ExceptionType: message`` with the message folded onto one line."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def restore_environment(saved: dict[str, str]) -> None:
@@ -105,15 +125,41 @@ def describe_exit(exitcode: int | None) -> str:
     return f"exited with status {exitcode}"
 
 
-def leave_signals_to_parent() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle, SIGTERM simply ends the worker.
+def prepare_worker() -> None:
+    """Worker initializer: leave signals to the parent, and die with it.
 
     Ctrl-C reaches every process in the terminal's group; the workers ignore it
     and the parent stops the pool.  A forked worker would also inherit the
-    parent's SIGTERM handler, so it is reset to the default.
+    parent's SIGTERM and SIGHUP handlers, so they are reset to the default.
+    On Linux the worker is killed when its parent dies, even by SIGKILL, so
+    no worker outlives the run that started it (elsewhere, a dead parent's
+    workers end when they next talk to it).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def stop_processes(processes: Iterable[BaseProcess], grace: float = STOP_GRACE_SECONDS) -> None:
+    """Ask each process to stop (SIGTERM), then kill (SIGKILL) those still there after ``grace``.
+
+    A frozen worker (SIGSTOP) or one that ignores SIGTERM cannot hold up a
+    close: SIGKILL ends a stopped process too.
+    """
+    alive = [p for p in processes if p.exitcode is None]
+    for process in alive:
+        process.terminate()
+    deadline = time.monotonic() + grace
+    for process in alive:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in alive:
+        if process.exitcode is None:
+            process.kill()
+    for process in alive:
+        process.join(grace)
 
 
 def call_indexed(fn: Callable[[T], R], indexed_task: tuple[int, T]) -> tuple[int, R]:
@@ -134,10 +180,14 @@ class Backend(abc.ABC):
     """Runs a function over a list of independent tasks on ``workers`` workers."""
 
     name: ClassVar[str]
+    pickles: ClassVar[bool] = False
+    """Whether tasks and results are pickled on their way to and from the workers."""
 
     def __init__(self, workers: int = 1) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise BackendError(f"workers must be a whole number of at least 1, not {workers!r}")
+        if workers > MAX_WORKERS:
+            raise BackendError(f"workers must be at most {MAX_WORKERS}, not {workers}")
         self.workers = workers
 
     @abc.abstractmethod
@@ -151,11 +201,24 @@ class Backend(abc.ABC):
         """
 
     def open(self) -> Backend:
-        """Start the workers and wait until each can take a task; on failure, stop them."""
+        """Start the workers and wait until each can take a task; on failure, stop them.
+
+        A failure to start (the process limit reached, a bad setting) is a
+        one-line ``BackendError``.
+        """
         try:
             self._start()
             for _ in self.run(_do_nothing, range(self.workers)):
                 pass
+        except BackendError:
+            self.close()
+            raise
+        except Exception as exc:
+            self.close()
+            raise BackendError(
+                f"cannot start the {self.name} backend with {self.workers} worker(s): "
+                f"{one_line(exc)}"
+            ) from exc
         except BaseException:
             self.close()
             raise
@@ -190,16 +253,25 @@ class Backend(abc.ABC):
 class ProcessBackend(Backend):
     """A backend whose workers are processes, started by a chosen start method."""
 
+    pickles = True
     start_methods: ClassVar[tuple[str, ...]] = START_METHODS
+    """Start methods the library takes; ``available_start_methods``: those this platform has."""
 
     def __init__(self, workers: int = 1, start_method: str | None = None) -> None:
         super().__init__(workers)
-        if start_method is not None and start_method not in self.start_methods:
+        available = self.available_start_methods()
+        if start_method is not None and start_method not in available:
             raise BackendError(
-                f"backend {self.name!r} cannot use start method {start_method!r}; "
-                f"choose from: {', '.join(self.start_methods)}"
+                f"backend {self.name!r} cannot use start method {start_method!r} here; "
+                f"choose from: {', '.join(available)}"
             )
         self.start_method = start_method or self.default_start_method()
+
+    @classmethod
+    def available_start_methods(cls) -> list[str]:
+        """The start methods of this backend that this platform has."""
+        platform = multiprocessing.get_all_start_methods()
+        return [method for method in cls.start_methods if method in platform]
 
     def default_start_method(self) -> str:
         """The platform's default (``fork`` on Linux before Python 3.14)."""

@@ -43,6 +43,7 @@ class DaskBackend(Backend):
     """Runs tasks as dask futures on a local or remote dask.distributed cluster."""
 
     name = "dask"
+    pickles = True
     _client: Client | None = None
     _cluster: LocalCluster | None = None
     _scratch: str | None = None
@@ -82,7 +83,10 @@ class DaskBackend(Backend):
                 dashboard_address="127.0.0.1:8787" if self.dashboard else None,
                 # with no dashboard the scheduler still serves its metrics: any free port
                 scheduler_kwargs=None if self.dashboard else {"dashboard_address": "127.0.0.1:0"},
-                silence_logs=logging.ERROR,
+                # dask's own log lines ("Compute Failed") only for those who ask for logs
+                silence_logs=logging.WARNING
+                if logging.getLogger().isEnabledFor(logging.INFO)
+                else logging.CRITICAL,
             )
             self._client = Client(self._cluster)
         restore_environment(self._environment)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 
 from backends.base import Backend, R, T, broken_pool_is_worker_lost
 
@@ -24,9 +24,12 @@ class ExecutorBackend(Backend):
     def run(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
         if self._executor is None:
             raise RuntimeError(f"{self!r} is not open")
-        futures = {self._executor.submit(fn, task): index for index, task in enumerate(tasks)}
+        futures: dict[Future, int] = {}
         try:
+            # submit too raises BrokenProcessPool, when a worker died between two runs
             with broken_pool_is_worker_lost(self.name):
+                for index, task in enumerate(tasks):
+                    futures[self._executor.submit(fn, task)] = index
                 for future in as_completed(futures):
                     yield futures[future], future.result()
         finally:

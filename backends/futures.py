@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import Executor, ProcessPoolExecutor
 
-from backends.base import ProcessBackend, leave_signals_to_parent
+from backends.base import ProcessBackend, prepare_worker, stop_processes
 from backends.executor import ExecutorBackend
 
 
@@ -21,7 +21,7 @@ class FuturesBackend(ExecutorBackend, ProcessBackend):
 
     def _make_executor(self) -> Executor:
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=self.context, initializer=leave_signals_to_parent
+            max_workers=self.workers, mp_context=self.context, initializer=prepare_worker
         )
 
     def close(self) -> None:
@@ -33,8 +33,5 @@ class FuturesBackend(ExecutorBackend, ProcessBackend):
         # for this, earlier versions offer no public way to stop a running task.
         processes = list((executor._processes or {}).values())
         executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.join()
+        stop_processes(processes)
         self._executor = None

@@ -15,21 +15,35 @@ from collections.abc import Callable, Iterator, Sequence
 import joblib
 from joblib.externals.loky import get_reusable_executor
 
-from backends.base import ProcessBackend, R, T, broken_pool_is_worker_lost, call_indexed
+from backends.base import (
+    ProcessBackend,
+    R,
+    T,
+    broken_pool_is_worker_lost,
+    call_indexed,
+    prepare_worker,
+)
 
 
 class JoblibBackend(ProcessBackend):
     """Runs tasks on ``workers`` loky processes through ``joblib.Parallel``."""
 
     name = "joblib"
-    start_methods = ("loky", "spawn", "forkserver")
+    start_methods = ("spawn", "forkserver")
     _parallel: joblib.Parallel | None = None
 
     def default_start_method(self) -> str:
         return "loky"
 
+    @classmethod
+    def available_start_methods(cls) -> list[str]:
+        """loky's own fork+exec everywhere, and the platform's ``spawn`` or ``forkserver``."""
+        return ["loky", *super().available_start_methods()]
+
     def _start(self) -> None:
-        with joblib.parallel_config(backend="loky", context=self.start_method):
+        with joblib.parallel_config(
+            backend="loky", context=self.start_method, initializer=prepare_worker
+        ):
             self._parallel = joblib.Parallel(
                 n_jobs=self.workers, batch_size=1, return_as="generator_unordered"
             )

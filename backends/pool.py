@@ -4,6 +4,14 @@
 never returns: waiting for its result would hang forever.  So this backend
 waits in short slices and, between them, checks that every worker it started
 is still alive; a dead one raises ``WorkerLost``.
+
+``Pool.terminate`` alone can hang in two ways, so ``close`` prepares for it:
+it waits without limit for workers that ignore SIGTERM or are frozen
+(SIGSTOP), and it takes the task queue's lock, which an idle worker holds
+while it waits for a task, so a worker killed while idle holds it forever.
+``close`` therefore stops the pool's respawning, stops the workers itself
+(SIGTERM, then SIGKILL), frees the locks a dead worker may hold, and only
+then lets ``terminate`` join the pool's threads.
 """
 
 from __future__ import annotations
@@ -11,20 +19,34 @@ from __future__ import annotations
 import functools
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
-from multiprocessing.pool import Pool
+from multiprocessing.pool import TERMINATE, Pool
+from typing import Any
 
 from backends.base import (
+    STOP_GRACE_SECONDS,
     ProcessBackend,
     R,
     T,
     WorkerLost,
     call_indexed,
     describe_exit,
-    leave_signals_to_parent,
+    prepare_worker,
+    stop_processes,
 )
 
 POLL_SECONDS = 0.2
 """How long to wait for a result before checking on the workers."""
+
+
+def free(lock: Any) -> None:
+    """Leave a ``multiprocessing`` lock unheld once every worker is dead.
+
+    The pool's own threads hold it only for a moment; one still held after
+    ``STOP_GRACE_SECONDS`` is held by a dead worker, and is released for it.
+    """
+    if lock is not None:
+        lock.acquire(timeout=STOP_GRACE_SECONDS)
+        lock.release()
 
 
 class PoolBackend(ProcessBackend):
@@ -36,7 +58,7 @@ class PoolBackend(ProcessBackend):
 
     def _start(self) -> None:
         before = set(multiprocessing.active_children())
-        self._pool = self.context.Pool(processes=self.workers, initializer=leave_signals_to_parent)
+        self._pool = self.context.Pool(processes=self.workers, initializer=prepare_worker)
         # Pool starts all its workers in its constructor: the new children are they.
         self._processes = [p for p in multiprocessing.active_children() if p not in before]
 
@@ -61,9 +83,18 @@ class PoolBackend(ProcessBackend):
                 raise WorkerLost(f"pool worker {process.pid} {describe_exit(process.exitcode)}")
 
     def close(self) -> None:
-        # As Pool.__exit__ does: terminate() stops the workers at once, where
-        # close() would wait for queued work that nobody will collect.
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        # As Pool.__exit__ does, terminate() rather than close(), which would
+        # wait for queued work that nobody will collect; but first make sure it
+        # cannot hang (see the module's docstring).  Pool has no public way to
+        # do this: the attributes below are its own.
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        pool._worker_handler._state = TERMINATE  # no more replacement workers
+        pool._change_notifier.put(None)
+        pool._worker_handler.join(STOP_GRACE_SECONDS)
+        stop_processes({*self._processes, *pool._pool})
+        free(pool._inqueue._rlock)
+        free(pool._outqueue._wlock)
+        pool.terminate()
+        pool.join()

@@ -34,9 +34,8 @@ class Sort(Job):
     cut_points: Sequence[str] = ()
 
     def prepare(self, splits: Sequence[FileSplit], reducers: int) -> None:
-        sample = sorted(
-            line[:KEY_LENGTH].decode("utf-8") for line in sample_lines(splits, self.samples)
-        )
+        # keys as the mapper cuts them: the first 10 characters, not bytes
+        sample = sorted(line[:KEY_LENGTH] for line in sample_lines(splits, self.samples))
         self.cut_points = (
             [sample[len(sample) * r // reducers] for r in range(1, reducers)] if sample else []
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -15,26 +16,21 @@ from mapreduce import driver
 from mapreduce.catalog import catalog, find_job
 from mapreduce.datasets import default_input
 from mapreduce.errors import MapReduceError, TaskError
-from mapreduce.output import write_atomically, write_lines
+from mapreduce.interrupts import Interrupted, interrupting
+from mapreduce.output import destination, standard_output, write_all, write_errors
 from mapreduce.params import parse_assignments
 from mapreduce.progress import ProgressBar
 from mapreduce.shuffle import MODES
-from mapreduce.sizes import parse_size
+from mapreduce.sizes import format_size, parse_size
+from mapreduce.splits import MAX_RECORD
 from mapreduce.tasks import DEFAULT_MAX_ATTEMPTS
 
 PROG = "mapreduce"
 
-
-class Terminated(BaseException):
-    """SIGTERM arrived: unwind like Ctrl-C does, closing the pool and removing partial files."""
-
-
-def raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
-
-
-INTERRUPTIONS = {KeyboardInterrupt: 128 + signal.SIGINT, Terminated: 128 + signal.SIGTERM}
-"""Exit status by interruption, as a shell reports a process killed by the signal."""
+STOPPING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that stop a run cleanly: Ctrl-C, ``kill``, and the terminal closing."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -56,11 +52,14 @@ def positive_int(text: str) -> int:
 
 
 def size(text: str) -> int:
-    """An argument that is a size such as ``20MB``."""
+    """An argument that is a size of at least one byte, such as ``20MB``."""
     try:
-        return parse_size(text)
+        value = parse_size(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 byte, not {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,9 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip and count input records the mapper raises on (the output is then partial)",
     )
+    run.add_argument(
+        "--max-record-size",
+        type=size,
+        default=MAX_RECORD,
+        metavar="SIZE",
+        help=f"longest input line accepted (default: {format_size(MAX_RECORD)})",
+    )
     run.add_argument("--output", "-o", help="output file (default: standard output)")
     run.add_argument(
-        "--verbose", "-v", action="store_true", help="show a failed worker's traceback"
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="show a failed worker's traceback, and the libraries' own logs",
     )
     run.add_argument(
         "--progress",
@@ -154,29 +163,28 @@ def command_run(args: argparse.Namespace) -> int:
     if not inputs:
         inputs = [str(default_input(job_class))]
         print(f"{PROG}: no input given; using {inputs[0]}", file=sys.stderr)
-    reducers = args.reducers or workers
-    checked = driver.plan(
-        job,
-        inputs,
-        backend,
-        reducers=reducers,
-        splits=args.splits,
-        shuffle=args.shuffle,
-        max_attempts=args.max_attempts,
-        skip_bad_records=args.skip_bad_records,
-    )
     progress = ProgressBar(force=bool(args.progress)) if args.progress is not False else None
-    try:
-        with backend:
-            result = driver.execute(checked, backend, progress)
-    finally:
-        if progress:
-            progress.finish()
-    with result:
-        if args.output:
-            write_atomically(result.lines(), args.output)
-        else:
-            write_lines(result.lines(), sys.stdout)
+    # The output is opened first, so that a path that cannot be written fails
+    # before any worker starts; standard output is kept for the results alone.
+    with destination(args.output) if args.output else standard_output() as output:
+        try:
+            result = driver.run(
+                job,
+                inputs,
+                backend,
+                reducers=args.reducers or workers,
+                splits=args.splits,
+                shuffle=args.shuffle,
+                max_attempts=args.max_attempts,
+                skip_bad_records=args.skip_bad_records,
+                max_record=args.max_record_size,
+                progress=progress,
+            )
+        finally:
+            if progress:
+                progress.finish()
+        with result:
+            write_all(output, result.lines())
     if result.partial:
         report_skipped(result)
     return 0
@@ -211,7 +219,8 @@ def command_backends(args: argparse.Namespace) -> int:
 
 def command_generate(args: argparse.Namespace) -> int:
     job = find_job(args.job)
-    job.generate_input(args.output, args.size or job.default_size, args.seed)
+    with write_errors(f"output {args.output}"):
+        job.generate_input(args.output, args.size or job.default_size, args.seed)
     return 0
 
 
@@ -226,16 +235,17 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the command, and turn known errors into one line and a status."""
     args = build_parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    verbose = getattr(args, "verbose", False)
+    if verbose:
+        logging.basicConfig(level=logging.INFO)  # the libraries' logs (dask's) are shown
     try:
-        return COMMANDS[args.command](args)
+        with interrupting(*STOPPING_SIGNALS):
+            return COMMANDS[args.command](args)
     except (MapReduceError, BackendError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        if getattr(args, "verbose", False) and isinstance(exc, TaskError) and exc.details:
+        if verbose and isinstance(exc, TaskError) and exc.details:
             print(exc.details, file=sys.stderr, end="")
         return 1
-    except (KeyboardInterrupt, Terminated) as exc:
+    except KeyboardInterrupt as exc:
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return INTERRUPTIONS[type(exc)]
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return exc.status if isinstance(exc, Interrupted) else 128 + signal.SIGINT

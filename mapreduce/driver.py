@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -20,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import backends
-from backends import Backend, ProcessBackend, WorkerLost
+from backends import Backend, WorkerLost
 from mapreduce.errors import JobError, MapReduceError, TaskError, one_line
+from mapreduce.interrupts import ctrl_c_interrupting
 from mapreduce.job import Job, Pair
 from mapreduce.output import digest, format_lines, format_pair
-from mapreduce.shuffle import MODES, Spilled, choose, merged
-from mapreduce.splits import FileSplit, split_pairs
+from mapreduce.shuffle import MODES, Spilled, choose, make_folder, merged
+from mapreduce.splits import MAX_RECORD, RECORD_LIMIT, FileSplit, split_pairs
 from mapreduce.tasks import (
     DEFAULT_MAX_ATTEMPTS,
     FaultPolicy,
@@ -40,6 +40,14 @@ Progress = Callable[[str, int, int], None]
 
 SPLITS_PER_WORKER = 4
 """Default map tasks per worker: enough to even out uneven splits, few enough to stay cheap."""
+
+MAX_REDUCERS = 10_000
+"""Each map task keeps a bucket per reducer: more than this is a mistake that eats memory."""
+
+PICKLE_HINT = "; a task's keys and values must pickle to travel between processes"
+
+MAX_SPLITS = 100_000
+"""More map tasks than this costs more in descriptors and round trips than it could save."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,6 @@ class RunResult:
     seconds: dict[str, float]
     """Wall seconds per phase (map, shuffle, reduce, merge, over all steps) and in total."""
     format_line: Callable[[Any, Any], str] = field(repr=False, default=format_pair)
-    task_cpu_seconds: float = 0.0
-    """CPU seconds spent inside tasks, summed over every task."""
     worker_pids: set[int] = field(default_factory=set)
     spill_folder: str | None = None
     skipped: list[str] = field(default_factory=list)
@@ -115,8 +121,8 @@ class RunResult:
 
 
 def check_picklable(job: Job, backend: Backend) -> None:
-    """Fail before any worker starts if a process backend could not receive ``job``."""
-    if not isinstance(backend, ProcessBackend):
+    """Fail before any worker starts if a backend that pickles its tasks could not send ``job``."""
+    if not backend.pickles:
         return
     try:
         pickle.dumps(job.steps())
@@ -128,10 +134,12 @@ def check_picklable(job: Job, backend: Backend) -> None:
         ) from exc
 
 
-def require_count(name: str, value: object) -> None:
-    """Fail unless ``value`` is a whole number of at least 1."""
+def require_count(name: str, value: object, maximum: int) -> None:
+    """Fail unless ``value`` is a whole number from 1 to ``maximum``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise MapReduceError(f"{name} must be a whole number of at least 1, not {value!r}")
+    if value > maximum:
+        raise MapReduceError(f"{name} must be at most {maximum:,}, not {value:,}")
 
 
 def plan(
@@ -144,19 +152,29 @@ def plan(
     shuffle: str = "auto",
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     skip_bad_records: bool = False,
+    max_record: int = MAX_RECORD,
 ) -> Plan:
-    """Check the run and cut the input into splits, before any worker starts."""
-    require_count("reducers", reducers)
-    require_count("max attempts", max_attempts)
+    """Check the run and cut the input into splits, before any worker starts.
+
+    ``max_record`` is the longest line accepted, in bytes: one longer is an
+    error naming its file and offset, rather than a record held whole in memory.
+    """
+    require_count("reducers", reducers, MAX_REDUCERS)
+    require_count("max attempts", max_attempts, 100)
+    require_count("max record", max_record, 1 << 40)
     if splits is not None:
-        require_count("splits", splits)
+        require_count("splits", splits, MAX_SPLITS)
     if shuffle not in MODES:
         raise MapReduceError(f"shuffle must be one of {', '.join(MODES)}, not {shuffle!r}")
     if skip_bad_records and any(type(step).mapper is Job.mapper for step in job.steps()):
         raise JobError(f"job {job.name!r} has no per-record mapper, so it cannot skip bad records")
     check_picklable(job, backend)
-    count = splits or SPLITS_PER_WORKER * backend.workers
-    first = job.steps()[0].splits(list(inputs), count)
+    count = splits or min(SPLITS_PER_WORKER * backend.workers, MAX_SPLITS)
+    limit = RECORD_LIMIT.set(max_record)
+    try:
+        first = job.steps()[0].splits(list(inputs), count)
+    finally:
+        RECORD_LIMIT.reset(limit)
     input_bytes = sum(split.end - split.start for split in first if isinstance(split, FileSplit))
     policy = FaultPolicy(max_attempts, skip_bad_records)
     return Plan(job, first, reducers, count, shuffle_mode(shuffle, input_bytes, backend), policy)
@@ -217,6 +235,7 @@ def run_phase(
         except Exception as exc:
             raise MapReduceError(
                 f"{job}: {phase} phase failed on the {backend.name} backend: {one_line(exc)}"
+                + (PICKLE_HINT if backend.pickles else "")
             ) from exc
     return outputs
 
@@ -244,7 +263,12 @@ def run_step(
     counters: Counter[str] = Counter()
 
     start = time.perf_counter()
-    step.prepare(splits, reducers)
+    try:
+        step.prepare(splits, reducers)
+    except MapReduceError:
+        raise
+    except Exception as exc:
+        raise JobError(f"{step.name}: prepare failed: {one_line(exc)}") from exc
     total = len(splits)
     map_tasks = [
         MapTask(step, i, total, split, reducers, folder, policy) for i, split in enumerate(splits)
@@ -274,9 +298,10 @@ def run_step(
 
 def execute(plan: Plan, backend: Backend, progress: Progress | None = None) -> RunResult:
     """Run a checked plan on an open backend, step after step."""
-    folder = tempfile.mkdtemp(prefix="mapreduce-shuffle-") if plan.shuffle == "disk" else None
+    folder = make_folder() if plan.shuffle == "disk" else None
     try:
-        return execute_steps(plan, backend, progress, folder)
+        with ctrl_c_interrupting():
+            return execute_steps(plan, backend, progress, folder)
     except BaseException:
         if folder:
             # Stop the tasks first: a thread still running would find its
@@ -306,7 +331,10 @@ def execute_steps(
             splits = split_pairs(list(merged(result.partitions)), plan.split_count, number)
 
     start = time.perf_counter()
-    result_digest = digest(format_lines(merged(result.partitions), job.format_line))
+    try:
+        result_digest = digest(format_lines(merged(result.partitions), job.format_line))
+    except JobError as exc:
+        raise JobError(f"{job.name}: {exc}") from exc
     seconds["merge"] += time.perf_counter() - start
     seconds["total"] = sum(seconds.values())
     return RunResult(
@@ -318,7 +346,6 @@ def execute_steps(
         counters=counters,
         seconds=dict(seconds),
         format_line=job.format_line,
-        task_cpu_seconds=sum(o.cpu_seconds for o in task_outputs),
         worker_pids={o.pid for o in task_outputs},
         spill_folder=folder,
         skipped=[where for output in task_outputs for where in output.skipped],
@@ -337,6 +364,7 @@ def run(
     shuffle: str = "auto",
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     skip_bad_records: bool = False,
+    max_record: int = MAX_RECORD,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run ``job`` over the files ``inputs`` on a backend, opened and closed here."""
@@ -351,6 +379,7 @@ def run(
         shuffle=shuffle,
         max_attempts=max_attempts,
         skip_bad_records=skip_bad_records,
+        max_record=max_record,
     )
     with backend:
         return execute(checked, backend, progress)

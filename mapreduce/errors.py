@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from backends.base import one_line
+
 
 class MapReduceError(Exception):
     """Base of the engine's errors; ``str()`` is a single line for the user."""
@@ -12,7 +14,11 @@ class InputError(MapReduceError):
 
 
 class JobError(MapReduceError):
-    """A job cannot be found, built or sent to the workers."""
+    """A job cannot be found, built or sent to the workers, or its output cannot be used."""
+
+
+class OutputError(MapReduceError):
+    """The output cannot be written: a missing or read-only folder, a full disk, a closed pipe."""
 
 
 class TaskError(MapReduceError):
@@ -47,7 +53,4 @@ class TaskError(MapReduceError):
         )
 
 
-def one_line(exc: BaseException) -> str:
-    """``ExceptionType: message`` with the message folded onto one line."""
-    message = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+__all__ = ["InputError", "JobError", "MapReduceError", "OutputError", "TaskError", "one_line"]

@@ -1,19 +1,41 @@
-"""The output format, its digest, and writing it without leaving half a file.
+"""The output format, its digest, and writing it without harm to what the path names.
 
 By default one line per pair, ``key<TAB>value``: strings as they are, anything
-else (numbers, lists, dicts) as JSON; a job may format its own lines.  The
-digest is SHA-256 of exactly those bytes, so two runs have the same digest
-exactly when their output files are byte-identical.
+else (numbers, lists, dicts) as JSON; a job may format its own lines.  Lines
+are UTF-8 (a file name that is not, kept by Python as surrogate escapes, is
+written as its original bytes).  The digest is SHA-256 of exactly the bytes
+written, so two runs have the same digest exactly when their outputs are
+byte-identical.
+
+``destination`` opens where the output goes before the run starts, so that a
+missing or read-only folder is reported before any worker starts, and writes
+it as ``sort -o`` and ``cp`` would: a regular file through a temporary file
+renamed over it only once complete (a symlink is followed, the file's mode
+kept, a new file's mode from the umask); a device, a pipe or a terminal
+(``/dev/null``, ``/dev/stdout``) written in place, never replaced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import reprlib
+import stat
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TextIO
+from typing import Any
+
+from mapreduce.errors import JobError, OutputError, one_line
+
+CHUNK = 1 << 20
+"""Bytes gathered before each write."""
+
+IN_PLACE_PREFIXES = ("/dev/", "/proc/")
+"""Paths written in place even when they lead to a regular file: ``/dev/stdout``
+redirected to a file is the shell's open file, not one to replace."""
 
 
 def format_field(value: Any) -> str:
@@ -33,36 +55,146 @@ def format_pair(key: Any, value: Any) -> str:
 def format_lines(
     pairs: Iterable[tuple[Any, Any]], format_line: Callable[[Any, Any], str] = format_pair
 ) -> Iterator[str]:
-    """Each pair as one line of output text."""
+    """Each pair as a line of output text; a ``JobError`` naming the key of one that cannot be."""
     for key, value in pairs:
-        yield format_line(key, value)
+        try:
+            yield format_line(key, value)
+        except (TypeError, ValueError) as exc:
+            raise JobError(
+                f"the output pair with key {reprlib.repr(key)} cannot be written: {one_line(exc)}"
+            ) from exc
+
+
+def encoded(lines: Iterable[str]) -> Iterator[bytes]:
+    """Each line as UTF-8 bytes, file names that are not UTF-8 as their own bytes."""
+    for line in lines:
+        try:
+            yield line.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise JobError(
+                f"the output line {reprlib.repr(line)} cannot be written as UTF-8: {one_line(exc)}"
+            ) from exc
 
 
 def digest(lines: Iterable[str]) -> str:
     """SHA-256 (hex) of the output text made of ``lines``."""
     sha = hashlib.sha256()
-    for line in lines:
-        sha.update(line.encode("utf-8", "surrogatepass"))
+    for data in encoded(lines):
+        sha.update(data)
     return sha.hexdigest()
 
 
-def write_lines(lines: Iterable[str], stream: TextIO) -> None:
-    """Write ``lines`` to an open text stream."""
-    stream.writelines(lines)
+def write_all(fd: int, lines: Iterable[str]) -> None:
+    """Write ``lines`` to the open file descriptor ``fd``, in chunks."""
+    chunk: list[bytes] = []
+    size = 0
+    for data in encoded(lines):
+        chunk.append(data)
+        size += len(data)
+        if size >= CHUNK:
+            write_bytes(fd, b"".join(chunk))
+            chunk, size = [], 0
+    write_bytes(fd, b"".join(chunk))
 
 
-def write_atomically(lines: Iterable[str], path: str) -> None:
-    """Write ``lines`` to ``path`` through a temporary file and a rename.
+def write_bytes(fd: int, data: bytes) -> None:
+    """All of ``data`` to ``fd`` (``os.write`` may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
-    A run that fails or is interrupted part way leaves no file at ``path``
-    that could pass for complete output.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".mapreduce-", suffix=".partial")
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, then putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def writes_in_place(path: str) -> bool:
+    """Whether ``path`` is written where it is (a device, pipe, terminal) rather than replaced."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            write_lines(lines, stream)
-        os.replace(temporary, path)
+        info = os.stat(path)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"output {path} is a directory; name a file in it")
+    absolute = os.path.abspath(path)
+    return not stat.S_ISREG(info.st_mode) or absolute.startswith(IN_PLACE_PREFIXES)
+
+
+@contextlib.contextmanager
+def write_errors(where: str) -> Iterator[None]:
+    """Turn a failed open or write (a missing folder, a full disk, a closed pipe) into one line."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise OutputError(f"{where} was closed before the output was all written") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {where}: {exc.strerror}") from None
+
+
+@contextlib.contextmanager
+def destination(path: str) -> Iterator[int]:
+    """A file descriptor for the output at ``path``; the output is whole once the block ends.
+
+    Opened at once, so that a bad path is an ``OutputError`` before the run.
+    A regular file is written to a temporary file in its folder and renamed
+    over it when the block ends without error, removed otherwise.
+    """
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        raise OutputError(f"output {path!r} is not a valid file name here") from None
+    temporary = target = None
+    with write_errors(f"output {path}"):
+        if writes_in_place(path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        else:
+            target = os.path.realpath(path)
+            fd, temporary = tempfile.mkstemp(
+                dir=os.path.dirname(target), prefix=".mapreduce-", suffix=".partial"
+            )
+            keep_or_set_mode(fd, target)
+    try:
+        with write_errors(f"output {path}"):
+            yield fd
     except BaseException:
-        os.unlink(temporary)
+        os.close(fd)
+        if temporary:
+            os.unlink(temporary)
         raise
+    os.close(fd)
+    if temporary:
+        os.replace(temporary, target)
+
+
+def keep_or_set_mode(fd: int, target: str) -> None:
+    """Give the new file ``target``'s mode and owner if it exists, else the umask's mode."""
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        os.fchmod(fd, 0o666 & ~current_umask())
+        return
+    os.fchmod(fd, stat.S_IMODE(info.st_mode))
+    with contextlib.suppress(PermissionError):
+        os.fchown(fd, info.st_uid, info.st_gid)
+
+
+@contextlib.contextmanager
+def standard_output() -> Iterator[int]:
+    """Standard output kept for the results, while anything else printed goes to standard error.
+
+    A job's ``print()`` (in this process, or a worker, which inherits file
+    descriptor 1) would otherwise land in the middle of the results.
+    """
+    sys.stdout.flush()
+    results = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with write_errors("standard output"):
+            yield results
+    finally:
+        sys.stdout.flush()
+        os.dup2(results, 1)
+        os.close(results)

@@ -15,9 +15,14 @@ from __future__ import annotations
 import heapq
 import os
 import pickle
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import Any
+
+from mapreduce.errors import MapReduceError
+from mapreduce.partition import mixed_keys
 
 Pair = tuple[Any, Any]
 Spilled = list[Pair] | str
@@ -27,6 +32,36 @@ MODES = ("auto", "memory", "disk")
 DISK_ABOVE = 64_000_000
 """``auto`` shuffles through files when the input is at least this many bytes."""
 CHUNK = 10_000
+
+
+FOLDER_PREFIX = "mapreduce-shuffle-"
+"""A disk shuffle's folder is ``FOLDER_PREFIX<pid of the run>-<random>`` under TMPDIR."""
+
+
+def make_folder() -> str:
+    """A new folder for a run's disk shuffle, after removing those left by runs that died."""
+    remove_stale_folders()
+    return tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
+
+
+def remove_stale_folders() -> None:
+    """Remove the shuffle folders whose run's process no longer exists (killed, not cleaned up)."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        pid = name.removeprefix(FOLDER_PREFIX).partition("-")[0]
+        if name.startswith(FOLDER_PREFIX) and pid.isdigit() and not process_exists(int(pid)):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process ``pid`` exists (perhaps another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def choose(mode: str, input_bytes: int) -> str:
@@ -64,10 +99,20 @@ def spill(folder: str | None, name: str, pairs: list[Pair], counters: dict) -> S
     if folder is None:
         return pairs
     path = os.path.join(folder, name)
-    counters["shuffle_bytes"] += write_pairs(path, pairs)
+    try:
+        counters["shuffle_bytes"] += write_pairs(path, pairs)
+    except OSError as exc:
+        raise MapReduceError(
+            f"cannot write the shuffle file {path}: {exc.strerror}; the disk shuffle writes "
+            f"under TMPDIR ({tempfile.gettempdir()}): make room there, set TMPDIR to a "
+            "folder that has it, or use --shuffle memory"
+        ) from None
     return path
 
 
 def merged(partitions: Iterable[Spilled]) -> Iterator[Pair]:
     """The pairs of key-sorted partitions merged into one key-sorted stream."""
-    return heapq.merge(*(read_pairs(p) for p in partitions), key=itemgetter(0))
+    try:
+        yield from heapq.merge(*(read_pairs(p) for p in partitions), key=itemgetter(0))
+    except TypeError as exc:
+        raise mixed_keys(exc) from None

@@ -8,17 +8,42 @@ to the data.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import itertools
 import math
 import os
 import socket
+import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, NamedTuple
 
 from mapreduce.errors import InputError
+from mapreduce.sizes import format_size
 
 READ_BLOCK = 1 << 20
+
+MAX_RECORD = 64 << 20
+"""The longest record (line) accepted by default, in bytes: a file with no line
+ends is not cut into records, and would otherwise be held whole in memory."""
+
+RECORD_LIMIT: ContextVar[int] = ContextVar("RECORD_LIMIT", default=MAX_RECORD)
+"""The record limit of the run being planned (``driver.plan`` sets it): the
+planner reads no further than it looks for a line end, and every split it
+makes carries it to the worker that reads the split."""
+
+
+class Stamp(NamedTuple):
+    """What says a file is unchanged: its size and modification time."""
+
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> Stamp:
+        return cls(info.st_size, info.st_mtime_ns)
 
 
 @dataclass(frozen=True)
@@ -27,13 +52,17 @@ class FileSplit:
 
     ``first_line`` is the number (from 1) of the split's first line in its
     file, when the job asked for line numbers; counting them costs the planner
-    a pass over the input.
+    a pass over the input.  ``stamp`` is the file as the planner saw it: a
+    worker that finds it changed (truncated, rewritten) fails rather than
+    read a different file.
     """
 
     path: str
     start: int
     end: int
     first_line: int | None = None
+    stamp: Stamp | None = None
+    max_record: int = field(default_factory=RECORD_LIMIT.get)
 
     def __str__(self) -> str:
         return f"{os.path.basename(self.path)} bytes {self.start}-{self.end}"
@@ -41,13 +70,43 @@ class FileSplit:
     def open(self) -> BinaryIO:
         """The file, opened in the worker; an ``InputError`` naming the worker if it cannot be."""
         try:
-            return open(self.path, "rb")
+            file = open(self.path, "rb")  # noqa: SIM115 (returned open, for the caller's with)
         except OSError as exc:
             raise InputError(
                 f"cannot open {self.path} on worker {socket.gethostname()} "
                 f"(pid {os.getpid()}): {exc.strerror}; on a cluster every worker "
                 "must see the inputs at the same path"
             ) from exc
+        try:
+            self.check_unchanged(file)
+        except InputError:
+            file.close()
+            raise
+        return file
+
+    def check_unchanged(self, file: BinaryIO) -> None:
+        """An ``InputError`` if the open ``file`` is no longer as the planner saw it."""
+        now = Stamp.of(os.fstat(file.fileno()))
+        if self.stamp is not None and now != self.stamp:
+            raise InputError(
+                f"{self.path} changed during the run ({self.stamp.size} bytes when the run "
+                f"started, {now.size} now); rerun once it is no longer being written"
+            )
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[BinaryIO]:
+        """The file, positioned at the split's start; checked unchanged once read."""
+        with self.open() as file:
+            file.seek(self.start)
+            yield file
+            self.check_unchanged(file)
+
+    def ended_early(self, offset: int) -> InputError:
+        """The error for a file that ends at ``offset``, before the split does."""
+        return InputError(
+            f"{self.path} changed during the run: it ends at byte {offset}, "
+            f"before byte {self.end} where this split ends"
+        )
 
     def records(self) -> Iterator[tuple[tuple[str, int], str]]:
         """``((path, byte offset or line number), line)`` for each line, decoded as UTF-8."""
@@ -62,12 +121,12 @@ class FileSplit:
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """Yield ``(byte offset, line without its line ending)`` for each line."""
-        with self.open() as file:
-            file.seek(self.start)
+        with self.reading() as file:
             offset = self.start
-            for raw in file:
-                if offset >= self.end:
-                    break
+            while offset < self.end:
+                raw = read_line(file, self.path, offset, self.max_record)
+                if not raw:
+                    raise self.ended_early(offset)
                 yield offset, strip_line_ending(raw)
                 offset += len(raw)
 
@@ -77,15 +136,33 @@ class FileSplit:
         For jobs that process a whole split at once: far fewer Python-level
         steps than a record at a time.  Line endings are kept.
         """
-        with self.open() as file:
-            file.seek(self.start)
+        with self.reading() as file:
             offset = self.start
             while offset < self.end:
                 data = file.read(min(size, self.end - offset))
+                if not data:
+                    raise self.ended_early(offset)
                 if offset + len(data) < self.end and not data.endswith(b"\n"):
-                    data += file.readline()
+                    # finish the last line; it began after the block's last line end
+                    line_start = offset + data.rfind(b"\n") + 1
+                    limit = self.max_record - (offset + len(data) - line_start)
+                    data += read_line(file, self.path, line_start, limit)
                 yield decode(data, self.path, offset)
                 offset += len(data)
+
+
+def read_line(file: BinaryIO, path: str, start: int, limit: int) -> bytes:
+    """The rest of the line at ``file``'s position (at most ``limit`` bytes), line end included.
+
+    ``start`` is where the line began, for the error when it is too long.
+    """
+    raw = file.readline(max(0, limit) + 1)
+    if len(raw) > limit and not raw.endswith(b"\n"):
+        raise InputError(
+            f"{path} byte {start}: a record (line) longer than {format_size(limit)}, "
+            "the limit; is it a text file with line ends? (--max-record-size raises it)"
+        )
+    return raw
 
 
 def decode(data: bytes, path: str, offset: int) -> str:
@@ -108,54 +185,77 @@ def strip_line_ending(raw: bytes) -> bytes:
     return raw
 
 
-def check_input(path: str) -> int:
-    """The size of input file ``path``, or an ``InputError`` saying why it cannot be read."""
-    if not os.path.exists(path):
-        raise InputError(f"input not found: {path}")
-    if os.path.isdir(path):
+FILE_KINDS = {
+    stat.S_IFIFO: "pipe",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFSOCK: "socket",
+}
+
+
+def check_input(path: str) -> Stamp:
+    """Input file ``path`` as it is now, or an ``InputError`` saying why it cannot be read.
+
+    Only regular files: a pipe or a device cannot be cut into byte ranges
+    that workers read on their own (and reading one would consume it).
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"input not found: {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read input {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
         raise InputError(f"input is a directory, not a file: {path}")
+    if not stat.S_ISREG(info.st_mode):
+        kind = FILE_KINDS.get(stat.S_IFMT(info.st_mode), "special file")
+        raise InputError(
+            f"input {path} is a {kind}, not a regular file: splits are byte ranges that "
+            "workers read on their own; save it to a file first (e.g. cat > input.txt)"
+        )
     try:
         with open(path, "rb"):
             pass
     except OSError as exc:
         raise InputError(f"cannot read input {path}: {exc.strerror}") from exc
-    return os.path.getsize(path)
+    return Stamp.of(info)
 
 
-def next_line_start(file, position: int) -> int:
+def next_line_start(file: BinaryIO, path: str, position: int) -> int:
     """The offset of the first line that starts at or after ``position``."""
     file.seek(position - 1)
-    file.readline()
+    read_line(file, path, position, RECORD_LIMIT.get())
     return file.tell()
 
 
-def split_file(path: str, size: int, count: int) -> list[FileSplit]:
+def split_file(path: str, stamp: Stamp, count: int) -> list[FileSplit]:
     """Cut one file into about ``count`` splits whose edges fall at line ends.
 
     A line longer than a split stays whole in one split, so a file may give
     fewer splits than asked for; an empty file gives none.
     """
+    size = stamp.size
     if size == 0:
         return []
     step = size / count
     edges = [0]
     with open(path, "rb") as file:
         for i in range(1, count):
-            edge = next_line_start(file, round(i * step))
+            edge = next_line_start(file, path, round(i * step))
             if edges[-1] < edge < size:
                 edges.append(edge)
     edges.append(size)
-    return [FileSplit(path, a, b) for a, b in itertools.pairwise(edges)]
+    return [FileSplit(path, a, b, stamp=stamp) for a, b in itertools.pairwise(edges)]
 
 
 def plan_splits(paths: Sequence[str], count: int) -> list[FileSplit]:
     """Cut the input files into about ``count`` splits of similar size, in input order."""
-    sizes = [check_input(path) for path in paths]
-    total = sum(sizes)
+    stamps = [check_input(path) for path in paths]
+    total = sum(stamp.size for stamp in stamps)
     target = max(1, math.ceil(total / max(1, count)))
     splits: list[FileSplit] = []
-    for path, size in zip(paths, sizes, strict=True):
-        splits.extend(split_file(path, size, max(1, math.ceil(size / target))))
+    for path, stamp in zip(paths, stamps, strict=True):
+        splits.extend(split_file(path, stamp, max(1, math.ceil(stamp.size / target))))
     return splits
 
 
@@ -174,11 +274,11 @@ def number_lines(splits: Sequence[FileSplit]) -> list[FileSplit]:
                 count += block.count(b"\n")
                 remaining -= len(block)
         lines_before[split.path], position[split.path] = count, split.start
-        numbered.append(FileSplit(split.path, split.start, split.end, count + 1))
+        numbered.append(dataclasses.replace(split, first_line=count + 1))
     return numbered
 
 
-def sample_lines(splits: Sequence[FileSplit], count: int) -> list[bytes]:
+def sample_lines(splits: Sequence[FileSplit], count: int) -> list[str]:
     """About ``count`` whole lines read at evenly spaced places across the splits."""
     per_split = max(1, math.ceil(count / max(1, len(splits))))
     sample = []
@@ -187,9 +287,11 @@ def sample_lines(splits: Sequence[FileSplit], count: int) -> list[bytes]:
             step = (split.end - split.start) / per_split
             for i in range(per_split):
                 at = split.start + round(i * step)
-                file.seek(at if at == split.start else next_line_start(file, at))
-                if file.tell() < split.end:
-                    sample.append(strip_line_ending(file.readline()))
+                file.seek(at if at == split.start else next_line_start(file, split.path, at))
+                start = file.tell()
+                if start < split.end:
+                    raw = read_line(file, split.path, start, split.max_record)
+                    sample.append(decode(strip_line_ending(raw), split.path, start))
     return sample
 
 

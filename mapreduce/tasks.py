@@ -15,7 +15,6 @@ import functools
 import itertools
 import os
 import reprlib
-import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -23,8 +22,10 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from mapreduce.errors import InputError, TaskError, one_line
+from mapreduce.errors import MapReduceError, TaskError, one_line
+from mapreduce.interrupts import Interrupted
 from mapreduce.job import Job, Pair
+from mapreduce.partition import check_key, mixed_keys
 from mapreduce.shuffle import Spilled, read_pairs, spill
 from mapreduce.splits import FileSplit
 
@@ -88,8 +89,6 @@ class TaskOutput:
     pairs: list[Any]
     counters: Counter[str]
     pid: int = field(default_factory=os.getpid)
-    wall_seconds: float = 0.0
-    cpu_seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
     """Where the first few skipped bad records were, and why."""
 
@@ -98,25 +97,29 @@ Task = TypeVar("Task", MapTask, ReduceTask)
 
 
 def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Task], TaskOutput]]:
-    """Time a task, run it again if it raises, and turn its last exception into a ``TaskError``.
+    """Run a task again if it raises, and turn its last exception into a ``TaskError``.
 
     Every attempt starts afresh (new counters, new output), so a retried task
     gives exactly what a first-time success would; ``task_retries`` counts the
-    extra attempts.  Unreadable input (``InputError``) is not retried: it
-    would fail the same way every time.
+    extra attempts.  The engine's own diagnoses (``MapReduceError``: input
+    that is not UTF-8, a key that cannot be grouped, a full disk) are not
+    retried: they would fail the same way every time.  Job code that calls
+    ``sys.exit`` or raises ``KeyboardInterrupt`` fails its task like any
+    other exception; only a real Ctrl-C (``Interrupted``) stops the run.
     """
 
     def decorate(run: Callable[[Task], TaskOutput]) -> Callable[[Task], TaskOutput]:
         @functools.wraps(run)
         def wrapper(task: Task) -> TaskOutput:
-            wall, cpu = time.perf_counter(), time.thread_time()
             attempts = task.policy.max_attempts
             for attempt in range(1, attempts + 1):
                 try:
                     output = run(task)
                     break
-                except Exception as exc:
-                    if attempt == attempts or isinstance(exc, InputError):
+                except Interrupted:
+                    raise
+                except (Exception, SystemExit, KeyboardInterrupt) as exc:
+                    if attempt == attempts or isinstance(exc, MapReduceError):
                         raise TaskError(
                             task.job.name,
                             phase,
@@ -129,8 +132,6 @@ def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Ta
                         ) from exc
             if attempt > 1:
                 output.counters["task_retries"] += attempt - 1
-            output.wall_seconds = time.perf_counter() - wall
-            output.cpu_seconds = time.thread_time() - cpu
             return output
 
         return wrapper
@@ -242,14 +243,21 @@ def run_reduce_task(task: ReduceTask) -> TaskOutput:
     """Sort one partition's pairs by key and reduce each key's values, in key order."""
     job, counters = task.job, Counter()
     pairs = list(itertools.chain.from_iterable(map(read_pairs, task.inputs)))
-    pairs.sort(key=first)  # stable: a key's values keep map task order
+    try:
+        pairs.sort(key=first)  # stable: a key's values keep map task order
+    except TypeError as exc:
+        raise mixed_keys(exc) from None
     counters["reduce_input_pairs"] += len(pairs)
     output: list[Pair] = []
     for key, group in itertools.groupby(pairs, key=first):
+        check_key(key)
         counters["reduce_input_groups"] += 1
         output.extend(job.reducer(key, map(second, group)))
-    if any(a[0] > b[0] for a, b in itertools.pairwise(output)):
-        output.sort(key=first)
+    try:
+        if any(a[0] > b[0] for a, b in itertools.pairwise(output)):
+            output.sort(key=first)
+    except TypeError as exc:
+        raise mixed_keys(exc) from None
     counters["output_records"] += len(output)
     name = f"reduce-{task.index:04d}.pickle"
     return TaskOutput(spill(task.spill_folder, name, output, counters), counters)

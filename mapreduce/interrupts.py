@@ -1,0 +1,55 @@
+"""Stopping signals as an exception that unwinds a run: the pool closed, partial files removed.
+
+Ctrl-C (SIGINT), and in the CLI SIGTERM and SIGHUP too, raise ``Interrupted``
+in the main thread.  It is a ``KeyboardInterrupt``, so code that stops on
+Ctrl-C stops on it, but a distinct one: a ``KeyboardInterrupt`` that a job's
+own code raises is a failure of its task, not a request to stop the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+
+
+class Interrupted(KeyboardInterrupt):
+    """Signal ``signum`` arrived and stops the run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def status(self) -> int:
+        """The exit status a shell reports for a process killed by the signal."""
+        return 128 + self.signum
+
+
+def raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def interrupting(*signums: int) -> Iterator[None]:
+    """While the block runs, each of ``signums`` raises ``Interrupted`` in the main thread.
+
+    Elsewhere (signal handlers belong to the main thread) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, raise_interrupted) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def ctrl_c_interrupting() -> contextlib.AbstractContextManager:
+    """Ctrl-C raises ``Interrupted``, unless the program has a handler of its own for it."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        return interrupting(signal.SIGINT)
+    return contextlib.nullcontext()
