@@ -86,9 +86,20 @@ def interruptions_deferred() -> Iterator[None]:
             signal.raise_signal(received[0])
 
 
+TRACEBACK = "Traceback (most recent call last):"
+
+
 def one_line(exc: BaseException) -> str:
-    """``ExceptionType: message`` with the message folded onto one line."""
-    message = " ".join(str(exc).split())
+    """``ExceptionType: message`` with the message folded onto one line.
+
+    A message that carries a traceback of its own (dask's do) keeps only its
+    first part and the traceback's last line, the error it ends in.
+    """
+    message = str(exc)
+    if TRACEBACK in message:
+        head, _, trace = message.partition(TRACEBACK)
+        message = f"{head.strip()} ({trace.strip().splitlines()[-1].strip()})"
+    message = " ".join(message.split())
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 

@@ -35,6 +35,11 @@ from backends.base import (
 CONNECT_SECONDS = 10
 """How long to try to reach a scheduler before giving up."""
 
+DASK_LOG = logging.getLogger("distributed")
+
+LOCAL_ANY = "127.0.0.1:0"
+"""Any free port, on this machine only."""
+
 KILL_SECONDS = 0.2
 """How long a local worker may take to stop before it is killed."""
 
@@ -47,6 +52,8 @@ class DaskBackend(Backend):
     _client: Client | None = None
     _cluster: LocalCluster | None = None
     _scratch: str | None = None
+    _log_level: int | None = None
+    """dask's logger's level before the backend quietened it, restored on close."""
     """The local cluster's working folder, removed with it."""
     _environment: dict[str, str]
     """``os.environ`` before the local cluster started, restored after: a dask
@@ -65,6 +72,11 @@ class DaskBackend(Backend):
         return self.scheduler is None
 
     def _start(self) -> None:
+        # dask logs what it also raises (a task that failed, a result that did not
+        # serialize) in blocks of its own; they are shown only to those who ask for logs
+        self._log_level = DASK_LOG.level
+        if not logging.getLogger().isEnabledFor(logging.INFO):
+            DASK_LOG.setLevel(logging.CRITICAL + 1)
         if self.scheduler is None:
             self._start_local_cluster()
         else:
@@ -74,22 +86,22 @@ class DaskBackend(Backend):
         # dask cannot stop a half-started cluster: a Ctrl-C waits until it is up.
         self._scratch = tempfile.mkdtemp(prefix="mapreduce-dask-")
         self._environment = dict(os.environ)
-        with interruptions_deferred(), dask.config.set({"temporary-directory": self._scratch}):
-            self._cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:8787" if self.dashboard else None,
-                # with no dashboard the scheduler still serves its metrics: any free port
-                scheduler_kwargs=None if self.dashboard else {"dashboard_address": "127.0.0.1:0"},
-                # dask's own log lines ("Compute Failed") only for those who ask for logs
-                silence_logs=logging.WARNING
-                if logging.getLogger().isEnabledFor(logging.INFO)
-                else logging.CRITICAL,
-            )
-            self._client = Client(self._cluster)
-        restore_environment(self._environment)
+        settings = dask.config.set({"temporary-directory": self._scratch})
+        try:  # the environment is put back even when the cluster fails to start
+            with interruptions_deferred(), settings:
+                self._cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:8787" if self.dashboard else None,
+                    # with no dashboard the scheduler still serves its metrics: any free port
+                    scheduler_kwargs=None if self.dashboard else {"dashboard_address": LOCAL_ANY},
+                    silence_logs=DASK_LOG.getEffectiveLevel(),
+                )
+                self._client = Client(self._cluster)
+        finally:
+            restore_environment(self._environment)
 
     def _connect(self, address: str) -> None:
         try:
@@ -114,6 +126,9 @@ class DaskBackend(Backend):
             self._client.cancel(futures)
 
     def close(self) -> None:
+        if self._log_level is not None:
+            DASK_LOG.setLevel(self._log_level)
+            self._log_level = None
         if self._client is not None:
             self._client.close()
             self._client = None

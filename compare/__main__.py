@@ -13,6 +13,7 @@ import argparse
 import datetime
 import shlex
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from compare.results import write_csv, write_json
 from compare.tables import all_tables, render_tables
 from mapreduce.catalog import catalog
 from mapreduce.cli import OneLineParser, positive_int
+from mapreduce.datasets import data_dir
 
 TABLE_SUFFIX = {"latex": "tex", "latex_booktabs": "tex", "latex_raw": "tex", "html": "html"}
 
@@ -121,6 +123,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         return usage_error(f"preset {preset.name} has no input size for: {', '.join(missing)}")
     repeat = args.repeat or preset.repeat
+    folder = args.output or Path("results") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:  # before the study runs, not after: both folders must be writable
+        for writable in (folder, data_dir()):
+            writable.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=writable).close()
+    except OSError as exc:
+        print(
+            f"compare: error: cannot write to {exc.filename or writable}: {exc.strerror}; "
+            "run from a folder you can write to, or choose them with --output and "
+            "MAPREDUCE_STUDY_DATA",
+            file=sys.stderr,
+        )
+        return 1
     environment = collect_environment(args.output)
 
     cells, real, notes = plan_cells(args)
@@ -130,8 +145,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         measure(cell, repeat)
 
     analysis = Analysis(cells)
-    folder = args.output or Path("results") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder.mkdir(parents=True, exist_ok=True)
     datasets = {c.source.name: c.source.describe() for c in cells}
     header = {
         "command": shlex.join(["python", "-m", "compare", *argv]),

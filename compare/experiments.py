@@ -98,7 +98,7 @@ def start_method(sweep: Sweep, names: Sequence[str]) -> list[Cell]:
         if name in names:
             cells += [
                 cell("start-method", sweep.job, dataset, name, 2, start_method=method)
-                for method in backends.backend_class(name).start_methods
+                for method in backends.backend_class(name).available_start_methods()
             ]
     return cells
 

@@ -36,7 +36,7 @@ def environment_rows(environment: dict[str, Any]) -> list[list[str]]:
         ["GIL enabled", str(python["gil_enabled"])],
         ["default start method", environment["default_start_method"]],
         ["packages", packages],
-        ["commit", str(environment["commit"])],
+        ["commit", environment["commit"] or "unknown (not run from a git checkout)"],
     ]
 
 

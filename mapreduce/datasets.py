@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mapreduce.errors import InputError
 from mapreduce.job import Job
 
 
@@ -23,8 +24,14 @@ def default_input(job: type[Job], size: int | None = None, seed: int = 1) -> Pat
     size = size or job.default_size
     path = data_dir() / f"{job.name}-{size}-seed{seed}.txt"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        job.generate_input(str(partial), size, seed)
-        partial.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial")
+            job.generate_input(str(partial), size, seed)
+            partial.replace(path)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write {job.name}'s generated input to {path}: {exc.strerror}; "
+                "set MAPREDUCE_STUDY_DATA to a folder you can write to"
+            ) from None
     return path

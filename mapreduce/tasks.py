@@ -246,6 +246,8 @@ def run_reduce_task(task: ReduceTask) -> TaskOutput:
     try:
         pairs.sort(key=first)  # stable: a key's values keep map task order
     except TypeError as exc:
+        for key, _ in pairs:  # a key of no allowed type says more than the sort can
+            check_key(key)
         raise mixed_keys(exc) from None
     counters["reduce_input_pairs"] += len(pairs)
     output: list[Pair] = []

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
 
 from backends.sequential import SequentialBackend
+from jobs.fetch import Fetch
 from jobs.invertedindex import InvertedIndex
 from jobs.wordcount import WordCount
 from mapreduce import Job
@@ -213,3 +217,139 @@ class HoldsALambda(WordCount):
 
     def __init__(self) -> None:
         self.normalize = lambda word: word
+
+
+def children() -> set[int]:
+    """The live worker processes under this one (not the libraries' resource trackers)."""
+    return {p.pid for p in workers_of(os.getpid()) if alive(p.pid)}
+
+
+def start_cli(args: list[str], env: dict[str, str] | None = None, **popen) -> subprocess.Popen:
+    """``python -m mapreduce ARGS`` started in the background, its output captured as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "mapreduce", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **popen,
+    )
+
+
+def workers_of(pid: int) -> list[psutil.Process]:
+    """The worker processes under ``pid``: its descendants but the libraries' helpers."""
+    helpers = ("resource_tracker", "semaphore_tracker", "forkserver")
+    found = []
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if not any(h in " ".join(child.cmdline()) for h in helpers):
+                found.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+class PausesOnce(WordCount):
+    """Word count whose first split, on a first attempt, writes its pid and pauses ``seconds``."""
+
+    name = "pausesonce"
+
+    def __init__(self, pid_file: str, seconds: float = 3.0) -> None:
+        self.pid_file, self.seconds = pid_file, seconds
+
+    def map_split(self, split, counters):
+        if split.start == 0 and not os.path.exists(self.pid_file):
+            write_pid(self.pid_file)
+            time.sleep(self.seconds)
+        return super().map_split(split, counters)
+
+
+class TruncatesItsInput(WordCount):
+    """Word count that cuts its input file in half once it has read the first block."""
+
+    name = "truncatesitsinput"
+
+    def map_split(self, split, counters):
+        runs = Counter()
+        for number, text in enumerate(split.text_blocks(size=1024)):
+            if number == 0 and split.start == 0:
+                os.truncate(split.path, split.end // 2)
+            runs.update(text.split())
+        return runs.items()
+
+
+class TruncatesItsInputPerLine(TeachingWordCount):
+    """The teaching path of word count, cutting its input file in half at the first record."""
+
+    name = "truncatesitsinputperline"
+
+    def mapper(self, key, line):
+        path, offset = key
+        if offset == 0:
+            os.truncate(path, os.path.getsize(path) // 2)
+        yield from super().mapper(key, line)
+
+
+class KeysFromLines(Job):
+    """Each line is a Python literal (``1``, ``1.0``, ``True``, ``'a'``, ``nan``) used as a key."""
+
+    name = "keysfromlines"
+
+    def mapper(self, key, line):
+        yield (float("nan") if line == "nan" else ast.literal_eval(line)), 1
+
+    def reducer(self, key, counts):
+        yield key, sum(counts)
+
+
+class YieldsASet(WordCount):
+    """Word count whose reducer yields a set, which JSON cannot write."""
+
+    name = "yieldsaset"
+
+    def reducer(self, word, counts):
+        yield word, {sum(counts)}
+
+
+class YieldsALock(WordCount):
+    """Word count whose reducer yields a lock, which cannot be pickled."""
+
+    name = "yieldsalock"
+
+    def reducer(self, word, counts):
+        yield word, threading.Lock()
+
+
+class Exits(TeachingWordCount):
+    """Word count whose mapper ends its process the way scripts do: ``sys.exit`` or Ctrl-C."""
+
+    name = "exits"
+
+    def __init__(self, how: str = "exit") -> None:
+        self.how = how
+
+    def mapper(self, key, line):
+        if self.how == "exit":
+            sys.exit(3)
+        raise KeyboardInterrupt
+        yield
+
+
+class Prints(TeachingWordCount):
+    """Word count whose mapper prints every line it reads, as a student debugging would."""
+
+    name = "prints"
+
+    def mapper(self, key, line):
+        print(f"DEBUG {line}")
+        yield from super().mapper(key, line)
+
+
+class IgnoresSigterm(Fetch):
+    """The fetch job, whose workers (process backends) ignore SIGTERM once they run a task."""
+
+    name = "ignoressigterm"
+
+    def mapper(self, key, url):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        yield from super().mapper(key, url)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -32,7 +30,9 @@ from tests.helpers import (
     PoisonedWordCount,
     StallsOnce,
     alive,
+    children,
     mapreduce_cli,
+    start_cli,
     wait_for,
 )
 from tests.oracle import oracle_output, oracle_word_counts
@@ -51,10 +51,6 @@ def corpus(tmp_path) -> Path:
 
 def expected(lines: list[str]) -> str:
     return oracle_output(oracle_word_counts(lines))
-
-
-def children() -> set[int]:
-    return {p.pid for p in psutil.Process().children(recursive=True) if alive(p.pid)}
 
 
 @pytest.mark.parametrize("name", EVERY_BACKEND)
@@ -147,16 +143,6 @@ def test_a_task_that_keeps_killing_its_worker_fails_the_run(name, corpus):
     assert children() <= before
 
 
-def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "mapreduce", "run", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
 @pytest.mark.parametrize("name", EVERY_BACKEND)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_stops_in_two_seconds_and_leaves_nothing(name, signum, tmp_path):
@@ -167,7 +153,7 @@ def test_an_interrupted_run_stops_in_two_seconds_and_leaves_nothing(name, signum
     env = {**os.environ, "TMPDIR": str(scratch)}
     output = tmp_path / "out" / "result.txt"
     output.parent.mkdir()
-    args = ["fetch", str(urls), "-p", "latency_ms=20", "-b", name, "-w", "2"]
+    args = ["run", "fetch", str(urls), "-p", "latency_ms=20", "-b", name, "-w", "2"]
     cli = start_cli([*args, "--shuffle", "disk", "--splits", "16", "-o", str(output)], env)
 
     process = psutil.Process(cli.pid)
