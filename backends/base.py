@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor
+from multiprocessing import resource_tracker
 from multiprocessing.process import BaseProcess
 from typing import Any, ClassVar, TypeVar
 
@@ -35,6 +36,11 @@ MAX_WORKERS = 1024
 
 STOP_GRACE_SECONDS = 0.5
 """How long a worker asked to stop (SIGTERM) has before it is killed (SIGKILL)."""
+
+STOPPING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that stop a run: Ctrl-C, ``kill``, and the terminal closing."""
 
 PR_SET_PDEATHSIG = 1
 """Linux ``prctl`` option: the signal a process gets when the thread that started it ends."""
@@ -101,6 +107,38 @@ def one_line(exc: BaseException) -> str:
         message = f"{head.strip()} ({trace.strip().splitlines()[-1].strip()})"
     message = " ".join(message.split())
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+@contextlib.contextmanager
+def held_back(*signums: int) -> Iterator[None]:
+    """Block ``signums`` in this thread for the block, then let a pending one through.
+
+    ``open`` holds Ctrl-C (SIGINT) back while it starts workers, and threads
+    and processes started meanwhile inherit the block: a worker that Python
+    starts afresh (spawn, forkserver, loky) would otherwise print a
+    ``KeyboardInterrupt`` traceback when a Ctrl-C reaches the terminal's group
+    before its initializer ignores it (a blocked signal stays blocked across
+    ``exec``).  The signal reaches this process when the block ends:
+    ``pthread_sigmask`` runs pending handlers before it returns.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, set(signums))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def start_resource_tracker() -> None:
+    """Start Python's resource tracker now, unless it runs already.
+
+    Whoever starts it has SIGINT unblocked in the starting thread (Python 3.11
+    to 3.13), which would undo ``open``'s hold on Ctrl-C for the workers that
+    thread starts next; started before that hold, it leaves it alone.
+    """
+    resource_tracker.ensure_running()
 
 
 def restore_environment(saved: dict[str, str]) -> None:
@@ -218,9 +256,10 @@ class Backend(abc.ABC):
         one-line ``BackendError``.
         """
         try:
-            self._start()
-            for _ in self.run(_do_nothing, range(self.workers)):
-                pass
+            with held_back(signal.SIGINT):
+                self._start()
+                for _ in self.run(_do_nothing, range(self.workers)):
+                    pass
         except BackendError:
             self.close()
             raise
@@ -236,7 +275,16 @@ class Backend(abc.ABC):
         return self
 
     def close(self) -> None:
-        """Stop the workers, at once even if tasks are running; none outlives this call."""
+        """Stop the workers, at once even if tasks are running; none outlives this call.
+
+        A stopping signal that arrives meanwhile waits until the workers are
+        stopped: a close cut half way would leave a pool that hangs later.
+        """
+        with held_back(*STOPPING_SIGNALS):
+            self._stop()
+
+    def _stop(self) -> None:
+        """Stop the pool; subclasses that have one override this."""
 
     @property
     def shares_local_files(self) -> bool:
@@ -277,6 +325,11 @@ class ProcessBackend(Backend):
                 f"choose from: {', '.join(available)}"
             )
         self.start_method = start_method or self.default_start_method()
+
+    def open(self) -> Backend:
+        if self.start_method != "fork":
+            start_resource_tracker()
+        return super().open()
 
     @classmethod
     def available_start_methods(cls) -> list[str]:

@@ -30,6 +30,7 @@ from backends.base import (
     T,
     interruptions_deferred,
     restore_environment,
+    start_resource_tracker,
 )
 
 CONNECT_SECONDS = 10
@@ -70,6 +71,11 @@ class DaskBackend(Backend):
     def shares_local_files(self) -> bool:
         """Whether the workers run on this machine (a local cluster), so can read its files."""
         return self.scheduler is None
+
+    def open(self) -> Backend:
+        if self.scheduler is None:
+            start_resource_tracker()  # the local cluster's nannies start processes
+        return super().open()
 
     def _start(self) -> None:
         # dask logs what it also raises (a task that failed, a result that did not
@@ -125,7 +131,7 @@ class DaskBackend(Backend):
         finally:
             self._client.cancel(futures)
 
-    def close(self) -> None:
+    def _stop(self) -> None:
         if self._log_level is not None:
             DASK_LOG.setLevel(self._log_level)
             self._log_level = None

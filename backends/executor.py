@@ -36,7 +36,7 @@ class ExecutorBackend(Backend):
             for future in futures:
                 future.cancel()
 
-    def close(self) -> None:
+    def _stop(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

@@ -24,7 +24,7 @@ class FuturesBackend(ExecutorBackend, ProcessBackend):
             max_workers=self.workers, mp_context=self.context, initializer=prepare_worker
         )
 
-    def close(self) -> None:
+    def _stop(self) -> None:
         """Stop the workers now, even mid-task: ``shutdown`` alone waits for running tasks."""
         executor = self._executor
         if not isinstance(executor, ProcessPoolExecutor):

@@ -56,7 +56,7 @@ class JoblibBackend(ProcessBackend):
         with broken_pool_is_worker_lost(self.name):
             yield from self._parallel(joblib.delayed(indexed)(pair) for pair in enumerate(tasks))
 
-    def close(self) -> None:
+    def _stop(self) -> None:
         if self._parallel is None:
             return
         self._parallel.__exit__(None, None, None)

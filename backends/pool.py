@@ -39,13 +39,9 @@ POLL_SECONDS = 0.2
 
 
 def free(lock: Any) -> None:
-    """Leave a ``multiprocessing`` lock unheld once every worker is dead.
-
-    The pool's own threads hold it only for a moment; one still held after
-    ``STOP_GRACE_SECONDS`` is held by a dead worker, and is released for it.
-    """
+    """Leave a ``multiprocessing`` lock unheld; whoever held it is dead."""
     if lock is not None:
-        lock.acquire(timeout=STOP_GRACE_SECONDS)
+        lock.acquire(False)
         lock.release()
 
 
@@ -82,7 +78,7 @@ class PoolBackend(ProcessBackend):
             if process.exitcode is not None:
                 raise WorkerLost(f"pool worker {process.pid} {describe_exit(process.exitcode)}")
 
-    def close(self) -> None:
+    def _stop(self) -> None:
         # As Pool.__exit__ does, terminate() rather than close(), which would
         # wait for queued work that nobody will collect; but first make sure it
         # cannot hang (see the module's docstring).  Pool has no public way to
@@ -94,7 +90,11 @@ class PoolBackend(ProcessBackend):
         pool._change_notifier.put(None)
         pool._worker_handler.join(STOP_GRACE_SECONDS)
         stop_processes({*self._processes, *pool._pool})
-        free(pool._inqueue._rlock)
-        free(pool._outqueue._wlock)
+        free(pool._inqueue._rlock)  # only workers take it
+        # The task handler, told to finish, puts a last message on the result
+        # queue: if it cannot within a moment, a dead worker holds that lock.
+        pool._task_handler.join(POLL_SECONDS)
+        if pool._task_handler.is_alive():
+            free(pool._outqueue._wlock)
         pool.terminate()
         pool.join()

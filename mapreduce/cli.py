@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import backends
-from backends.base import START_METHODS, BackendError
+from backends.base import START_METHODS, STOPPING_SIGNALS, BackendError
 from mapreduce import driver
 from mapreduce.catalog import catalog, find_job
 from mapreduce.datasets import default_input
@@ -26,11 +26,6 @@ from mapreduce.splits import MAX_RECORD
 from mapreduce.tasks import DEFAULT_MAX_ATTEMPTS
 
 PROG = "mapreduce"
-
-STOPPING_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-"""Signals that stop a run cleanly: Ctrl-C, ``kill``, and the terminal closing."""
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -31,6 +31,11 @@ def by_name(names: list[str]) -> list:
     return [pytest.param(name, marks=installed(name)) for name in names]
 
 
+EVERY_NAME = by_name(backends.names())
+"""Every backend's name, as test parameters."""
+PROCESS_NAMES = by_name(PROCESS_BACKENDS)
+"""The process backends' names, as test parameters."""
+
 EVERY_BACKEND = [
     backend_param(name, workers) for name in backends.names() for workers in WORKER_COUNTS
 ] + [backend_param(name, 2, "spawn") for name in PROCESS_BACKENDS]
@@ -50,3 +55,13 @@ def backend_name(request) -> str:
     if not backends.is_available(request.param):
         pytest.skip(f"{request.param} not installed")
     return request.param
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """A file of the fault tests' ``LINES``."""
+    from tests.helpers import LINES
+
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(LINES) + "\n")
+    return path

@@ -24,6 +24,26 @@ from mapreduce import Job
 from mapreduce.partition import crc32_partition
 from mapreduce.tasks import run_map_task, run_reduce_task
 
+LINES = [f"alpha beta {i % 7} gamma delta{'x' * (i % 5)}" for i in range(3000)]
+"""The fault tests' corpus: small, repetitive, and quick to check against the oracle."""
+
+
+def expected(lines: list[str]) -> str:
+    """The word count output of ``lines``, from the oracle."""
+    from tests.oracle import oracle_output, oracle_word_counts
+
+    return oracle_output(oracle_word_counts(lines))
+
+
+def exit_status(argv: list[str]) -> int:
+    """``cli.main``'s status, whether it returns it or argparse exits with it."""
+    from mapreduce import cli
+
+    try:
+        return cli.main(argv)
+    except SystemExit as exit:
+        return exit.code
+
 
 def mapreduce_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """``python -m mapreduce ARGS`` in a child process, its output captured as text."""

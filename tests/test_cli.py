@@ -6,8 +6,7 @@ import pytest
 
 import backends
 from backends.base import Backend
-from mapreduce import cli
-from tests.helpers import mapreduce_cli
+from tests.helpers import exit_status, mapreduce_cli
 from tests.oracle import oracle_output, oracle_word_counts
 
 TEXT = "The quick brown fox.\nJumps over the lazy dog; the END\r\nnaïve café\n"
@@ -98,14 +97,6 @@ def test_bad_input_gives_one_line_and_no_worker(
     assert message.format(**names) in err
     assert status != 0
     assert opened == [], "no backend may start before the input is checked"
-
-
-def exit_status(argv: list[str]) -> int:
-    """``cli.main``'s status, whether it returns it or argparse exits with it."""
-    try:
-        return cli.main(argv)
-    except SystemExit as exit:
-        return exit.code
 
 
 def test_bad_input_exits_non_zero_from_the_shell(tmp_path):

@@ -21,8 +21,9 @@ from backends import Backend
 from jobs.fetch import Fetch
 from jobs.wordcount import WordCount
 from mapreduce import JobError, MapReduceError, TaskError, driver, run
-from tests.conftest import by_name
+from tests.conftest import EVERY_NAME, PROCESS_NAMES
 from tests.helpers import (
+    LINES,
     FailingReducer,
     FlakyWordCount,
     HoldsALambda,
@@ -31,36 +32,21 @@ from tests.helpers import (
     StallsOnce,
     alive,
     children,
+    expected,
     mapreduce_cli,
     start_cli,
     wait_for,
 )
-from tests.oracle import oracle_output, oracle_word_counts
-
-EVERY_BACKEND = by_name(backends.names())
-PROCESS_BACKENDS = by_name(["pool", "futures", "joblib"])
-LINES = [f"alpha beta {i % 7} gamma delta{'x' * (i % 5)}" for i in range(3000)]
 
 
-@pytest.fixture
-def corpus(tmp_path) -> Path:
-    path = tmp_path / "corpus.txt"
-    path.write_text("\n".join(LINES) + "\n")
-    return path
-
-
-def expected(lines: list[str]) -> str:
-    return oracle_output(oracle_word_counts(lines))
-
-
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_a_flaky_task_is_run_again_and_the_retries_counted(name, corpus, tmp_path):
     result = run(FlakyWordCount(str(tmp_path)), [str(corpus)], name, workers=2, splits=4)
     assert "".join(result.lines()) == expected(LINES)
     assert result.counters["task_retries"] == len(list(tmp_path.glob("[0-9]*"))) == 4
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_a_raising_reducer_fails_the_run_naming_its_partition(name, corpus):
     before = children()
     with pytest.raises(
@@ -72,7 +58,7 @@ def test_a_raising_reducer_fails_the_run_naming_its_partition(name, corpus):
     assert children() <= before
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_bad_records_are_skipped_counted_and_located(name, tmp_path):
     lines = [f"POISON {i}" if i % 1000 == 7 else line for i, line in enumerate(LINES)]
     path = tmp_path / "poisoned.txt"
@@ -90,7 +76,7 @@ def test_bad_records_are_skipped_counted_and_located(name, tmp_path):
     )
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_without_skipping_a_bad_record_fails_the_run(name, tmp_path):
     path = tmp_path / "poisoned.txt"
     path.write_text("fine words\nPOISON here\n")
@@ -106,7 +92,7 @@ def kill_when_written(pid_file: Path, killed: list[int]) -> None:
     killed.append(pid)
 
 
-@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("name", PROCESS_NAMES)
 @pytest.mark.parametrize("start_method", [None, "spawn"])
 def test_a_killed_worker_is_replaced_and_its_tasks_run_again(name, start_method, corpus, tmp_path):
     pid_file, killed = tmp_path / "stalled.pid", []
@@ -132,7 +118,7 @@ def test_a_killed_worker_is_replaced_and_its_tasks_run_again(name, start_method,
     assert children() <= before
 
 
-@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("name", PROCESS_NAMES)
 def test_a_task_that_keeps_killing_its_worker_fails_the_run(name, corpus):
     before = children()
     with pytest.raises(
@@ -143,7 +129,7 @@ def test_a_task_that_keeps_killing_its_worker_fails_the_run(name, corpus):
     assert children() <= before
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_stops_in_two_seconds_and_leaves_nothing(name, signum, tmp_path):
     urls = tmp_path / "urls.txt"
@@ -185,7 +171,7 @@ def local_job_class() -> type:
     return LocalWordCount
 
 
-@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("name", PROCESS_NAMES)
 @pytest.mark.parametrize("job", [HoldsALambda, local_job_class()], ids=["lambda", "local-class"])
 def test_a_job_that_cannot_be_pickled_is_refused_before_any_worker(name, job, corpus, monkeypatch):
     opened = []
@@ -232,7 +218,7 @@ def test_max_attempts_must_be_at_least_one(tmp_path):
     assert done.stderr.count("\n") == 1 and "--max-attempts: must be at least 1" in done.stderr
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_an_empty_input_gives_an_empty_output(name, tmp_path):
     empty, output = tmp_path / "empty.txt", tmp_path / "out.txt"
     empty.write_bytes(b"")
@@ -241,7 +227,7 @@ def test_an_empty_input_gives_an_empty_output(name, tmp_path):
     assert output.read_bytes() == b""
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_a_split_its_worker_cannot_open_names_the_worker_and_the_path(name, corpus):
     backend = backends.create(name, 2)
     checked = driver.plan(WordCount(), [str(corpus)], backend)

@@ -27,11 +27,13 @@ import pytest
 import backends
 from backends.base import Backend
 from jobs.fetch import Fetch
+from jobs.pi import Pi
 from jobs.sort import Sort
 from jobs.wordcount import WordCount
-from mapreduce import JobError, TaskError, cli, driver, run
-from tests.conftest import by_name
+from mapreduce import JobError, TaskError, driver, run
+from tests.conftest import EVERY_NAME, PROCESS_NAMES, by_name
 from tests.helpers import (
+    LINES,
     Exits,
     HoldsALambda,
     KeysFromLines,
@@ -40,29 +42,17 @@ from tests.helpers import (
     TruncatesItsInputPerLine,
     alive,
     children,
+    exit_status,
+    expected,
     mapreduce_cli,
     start_cli,
     wait_for,
     workers_of,
 )
-from tests.oracle import oracle_output, oracle_sort, oracle_word_counts
+from tests.oracle import oracle_sort
 
-EVERY_BACKEND = by_name(backends.names())
-PROCESS_BACKENDS = by_name(["pool", "futures", "joblib"])
-LINES = [f"alpha beta {i % 7} gamma delta{'x' * (i % 5)}" for i in range(3000)]
-ROOT = os.geteuid() == 0
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="mknod and mount need root")
-
-
-@pytest.fixture
-def corpus(tmp_path) -> Path:
-    path = tmp_path / "corpus.txt"
-    path.write_text("\n".join(LINES) + "\n")
-    return path
-
-
-def expected(lines: list[str]) -> str:
-    return oracle_output(oracle_word_counts(lines))
 
 
 def one_error_line(stderr: str, pattern: str) -> None:
@@ -70,14 +60,6 @@ def one_error_line(stderr: str, pattern: str) -> None:
     assert stderr.count("\n") == 1, stderr
     assert stderr.startswith("mapreduce: error: "), stderr
     assert re.search(pattern, stderr), stderr
-
-
-def exit_status(argv: list[str]) -> int:
-    """``cli.main``'s status, whether it returns it or argparse exits with it."""
-    try:
-        return cli.main(argv)
-    except SystemExit as exit:
-        return exit.code
 
 
 def private_device(folder: Path, name: str, major: int, minor: int) -> Path:
@@ -145,7 +127,7 @@ def kill_an_idle_worker(pid_file: Path, killed: list[int]) -> None:
     killed.append(idle[0].pid)
 
 
-@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("name", PROCESS_NAMES)
 def test_a_worker_killed_while_idle_is_replaced_and_the_run_completes(name, corpus, tmp_path):
     pid_file, killed = tmp_path / "busy.pid", []
     killer = threading.Thread(target=kill_an_idle_worker, args=(pid_file, killed))
@@ -164,7 +146,7 @@ def test_a_worker_killed_while_idle_is_replaced_and_the_run_completes(name, corp
 # -- 2. closing escalates: frozen workers, workers that ignore SIGTERM ---------------
 
 
-@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("name", PROCESS_NAMES)
 @pytest.mark.parametrize("fault", ["frozen", "ignores-sigterm"])
 def test_ctrl_c_stops_in_two_seconds_whatever_the_workers_do(name, fault, tmp_path):
     job = "tests.helpers:IgnoresSigterm" if fault == "ignores-sigterm" else "fetch"
@@ -185,7 +167,7 @@ def test_ctrl_c_stops_in_two_seconds_whatever_the_workers_do(name, fault, tmp_pa
 # -- 3. an input that changes under the run ------------------------------------------
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 @pytest.mark.parametrize("job", [TruncatesItsInput, TruncatesItsInputPerLine])
 def test_an_input_truncated_during_the_run_is_an_error_naming_it(name, job, tmp_path):
     path = tmp_path / "shrinks.txt"
@@ -196,7 +178,7 @@ def test_an_input_truncated_during_the_run_is_an_error_naming_it(name, job, tmp_
     assert e.value.attempts == 1
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_an_input_rewritten_after_planning_is_an_error_naming_it(name, corpus):
     backend = backends.create(name, 2)
     checked = driver.plan(WordCount(), [str(corpus)], backend)
@@ -300,7 +282,7 @@ def test_a_new_output_file_takes_its_mode_from_the_umask(umask, corpus, tmp_path
 # -- 6. keys that are equal must group, whatever the reducer count ------------------
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_equal_keys_of_different_types_group_on_every_reducer_count(name, tmp_path):
     path = tmp_path / "keys.txt"
     numbers = ["1", "1.0", "True", "2", "2.0", "-0.0", "0", "2.5"]  # 1, 2, 0 and 2.5
@@ -317,7 +299,7 @@ def test_equal_keys_of_different_types_group_on_every_reducer_count(name, tmp_pa
         assert sorted(counts) == groups
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 @pytest.mark.parametrize("reducers", [1, 3])
 @pytest.mark.parametrize(
     ("literal", "message"),
@@ -401,7 +383,7 @@ def test_a_closed_pipe_on_standard_output_is_one_line(tmp_path):
 # -- 8. job output that cannot be written -------------------------------------------------
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_a_value_json_cannot_write_is_one_line_naming_the_key(name, corpus):
     done = mapreduce_cli("run", "tests.helpers:YieldsASet", str(corpus), "-b", name, "-w", "2")
     assert done.returncode == 1 and done.stdout == ""
@@ -419,7 +401,7 @@ def test_a_value_that_cannot_be_pickled_is_one_line_naming_its_type(name, corpus
     one_error_line(done.stderr, r"^mapreduce: error: yieldsalock: reduce .*lock")
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 @pytest.mark.parametrize("reducers", ["1", "3"])
 def test_keys_that_do_not_sort_together_are_one_line(name, reducers, tmp_path):
     path = tmp_path / "keys.txt"
@@ -433,7 +415,7 @@ def test_keys_that_do_not_sort_together_are_one_line(name, reducers, tmp_path):
 # -- 9. sort: multi-byte keys, and input that is not UTF-8 ----------------------------
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_sort_cuts_keys_by_characters_not_bytes(name, tmp_path):
     path = tmp_path / "records.txt"
     keys = ["éééééééééé", "aéaéaéaéaé", "zzzzzzzzzé", "ωωωωωωωωωω", "bbbbbbbbbb"] * 40
@@ -485,7 +467,7 @@ def test_a_job_dask_cannot_pickle_is_refused_before_the_cluster_starts(name, cor
     assert opened == []
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_a_failing_task_on_any_backend_prints_one_line_and_no_log(name, tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("POISON\n")
@@ -495,7 +477,7 @@ def test_a_failing_task_on_any_backend_prints_one_line_and_no_log(name, tmp_path
     one_error_line(done.stderr, r"poisoned: map task 0 of 1 .* ValueError: poisoned record")
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_ctrl_c_to_the_whole_terminal_group_prints_one_line(name, tmp_path):
     cli = fetch_run(tmp_path, name, start_new_session=True)
     workers = started(tmp_path, cli)
@@ -507,10 +489,26 @@ def test_ctrl_c_to_the_whole_terminal_group_prints_one_line(name, tmp_path):
     nothing_left(tmp_path, workers, sent + 2)
 
 
+@pytest.mark.parametrize("name", EVERY_NAME)
+@pytest.mark.parametrize("delay", [0.2, 0.5, 0.9])
+def test_ctrl_c_to_the_group_while_workers_start_prints_one_line(name, delay, tmp_path):
+    points = tmp_path / "pi.txt"
+    Pi.generate_input(str(points), 320_000_000, seed=1)  # 20 million points: seconds of work
+    start_method = ["--start-method", "spawn"] if name in ("pool", "futures") else []
+    cli = start_cli(
+        ["run", "pi", str(points), "-b", name, "-w", "2", *start_method],
+        start_new_session=True,
+    )
+    time.sleep(delay)  # imports, planning, or workers starting and importing
+    os.killpg(cli.pid, signal.SIGINT)
+    _, err = cli.communicate(timeout=20)
+    assert (cli.returncode, err) == (130, "mapreduce: interrupted\n")
+
+
 # -- 11. job code that exits ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 @pytest.mark.parametrize(
     ("how", "cause"), [("exit", "SystemExit: 3"), ("ctrl-c", "KeyboardInterrupt")]
 )
@@ -524,7 +522,7 @@ def test_job_code_that_exits_fails_its_task(name, how, cause, corpus):
 # -- 12. a parent that dies -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("name", PROCESS_NAMES)
 def test_workers_die_with_a_killed_parent_and_the_next_run_cleans_its_folder(name, tmp_path):
     shm_before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
     cli = fetch_run(tmp_path, name)
@@ -547,7 +545,7 @@ def test_workers_die_with_a_killed_parent_and_the_next_run_cleans_its_folder(nam
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_sighup_stops_a_run_like_sigterm(name, tmp_path):
     cli = fetch_run(tmp_path, name)
     workers = started(tmp_path, cli)
@@ -562,7 +560,7 @@ def test_sighup_stops_a_run_like_sigterm(name, tmp_path):
 # -- 13. a worker lost between two phases ------------------------------------------------
 
 
-@pytest.mark.parametrize("name", PROCESS_BACKENDS)
+@pytest.mark.parametrize("name", PROCESS_NAMES)
 def test_a_worker_lost_between_phases_is_replaced(name, corpus):
     backend = backends.create(name, 2)
     killed: list[int] = []
@@ -589,7 +587,7 @@ def test_a_worker_lost_between_phases_is_replaced(name, corpus):
 # -- 14. limits ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 @pytest.mark.parametrize("splits", ["1", "4"])
 def test_a_record_longer_than_the_limit_is_one_line_naming_file_and_offset(name, splits, tmp_path):
     path = tmp_path / "oneline.txt"
@@ -660,7 +658,7 @@ def test_a_start_method_is_refused_where_there_are_no_processes_to_start(name, c
     one_error_line(done.stderr, rf"backend '{name}' has no start method")
 
 
-@pytest.mark.parametrize("name", EVERY_BACKEND)
+@pytest.mark.parametrize("name", EVERY_NAME)
 def test_what_a_job_prints_goes_to_standard_error_not_into_the_results(name, tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("one two\nthree\n")
