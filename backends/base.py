@@ -34,6 +34,9 @@ START_METHODS = ("fork", "spawn", "forkserver")
 MAX_WORKERS = 1024
 """More workers than this is a typing mistake, not a machine: each costs a process or a thread."""
 
+WARM_UP_SECONDS = 30
+"""How long ``open`` waits for every worker process to take a task."""
+
 STOP_GRACE_SECONDS = 0.5
 """How long a worker asked to stop (SIGTERM) has before it is killed (SIGKILL)."""
 
@@ -41,6 +44,9 @@ STOPPING_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
 """Signals that stop a run: Ctrl-C, ``kill``, and the terminal closing."""
+
+BLOCKS = hasattr(signal, "pthread_sigmask")
+"""Whether this platform can block signals (POSIX)."""
 
 PR_SET_PDEATHSIG = 1
 """Linux ``prctl`` option: the signal a process gets when the thread that started it ends."""
@@ -68,31 +74,10 @@ def broken_pool_is_worker_lost(backend: str) -> Iterator[None]:
         raise WorkerLost(f"a {backend} worker died: {one_line(exc)}") from exc
 
 
-@contextlib.contextmanager
-def interruptions_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back until the block ends, then deliver them.
-
-    For start-up code that cannot be cleaned up if stopped half way.  Only the
-    main thread can set signal handlers; elsewhere this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    handled = (signal.SIGINT, signal.SIGTERM)
-    previous = {
-        signum: signal.signal(signum, lambda n, _: received.append(n)) for signum in handled
-    }
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if received:
-            signal.raise_signal(received[0])
-
-
 TRACEBACK = "Traceback (most recent call last):"
+
+LONGEST_MESSAGE = 400
+"""Characters of an exception's message kept in a one-line error."""
 
 
 def one_line(exc: BaseException) -> str:
@@ -106,29 +91,39 @@ def one_line(exc: BaseException) -> str:
         head, _, trace = message.partition(TRACEBACK)
         message = f"{head.strip()} ({trace.strip().splitlines()[-1].strip()})"
     message = " ".join(message.split())
+    if len(message) > LONGEST_MESSAGE:  # a repr of a whole result, say: keep both ends
+        message = f"{message[: LONGEST_MESSAGE // 3]} ... {message[-LONGEST_MESSAGE // 2 :]}"
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 @contextlib.contextmanager
 def held_back(*signums: int) -> Iterator[None]:
-    """Block ``signums`` in this thread for the block, then let a pending one through.
+    """Hold ``signums`` back until the block ends, then deliver the first that came.
 
-    ``open`` holds Ctrl-C (SIGINT) back while it starts workers, and threads
-    and processes started meanwhile inherit the block: a worker that Python
+    For code that must not be cut half way: starting workers (a half-started
+    dask cluster cannot be cleaned up) and stopping them (a half-closed pool
+    hangs later).  The signals are blocked in this thread, so threads and
+    processes started meanwhile inherit the block: a worker that Python
     starts afresh (spawn, forkserver, loky) would otherwise print a
     ``KeyboardInterrupt`` traceback when a Ctrl-C reaches the terminal's group
-    before its initializer ignores it (a blocked signal stays blocked across
-    ``exec``).  The signal reaches this process when the block ends:
-    ``pthread_sigmask`` runs pending handlers before it returns.
+    before its initializer ignores it, and a blocked signal stays blocked
+    across ``exec``.  The handlers are also replaced (in the main thread):
+    another thread (OpenBLAS's, say) may still receive the signal and run
+    Python's handler.
     """
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, set(signums))
+    received: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, lambda n, _: received.append(n)) for s in signums if main}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signums) if BLOCKS else None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if received:
+            signal.raise_signal(received[0])
 
 
 def start_resource_tracker() -> None:
@@ -225,6 +220,10 @@ def _do_nothing(task: int) -> int:
     return task
 
 
+def _worker_pid(task: int) -> int:
+    return os.getpid()
+
+
 class Backend(abc.ABC):
     """Runs a function over a list of independent tasks on ``workers`` workers."""
 
@@ -258,8 +257,7 @@ class Backend(abc.ABC):
         try:
             with held_back(signal.SIGINT):
                 self._start()
-                for _ in self.run(_do_nothing, range(self.workers)):
-                    pass
+                self._warm_up()
         except BackendError:
             self.close()
             raise
@@ -273,6 +271,11 @@ class Backend(abc.ABC):
             self.close()
             raise
         return self
+
+    def _warm_up(self) -> None:
+        """Run an empty task per worker, so that the pool is ready before any work is timed."""
+        for _ in self.run(_do_nothing, range(self.workers)):
+            pass
 
     def close(self) -> None:
         """Stop the workers, at once even if tasks are running; none outlives this call.
@@ -330,6 +333,18 @@ class ProcessBackend(Backend):
         if self.start_method != "fork":
             start_resource_tracker()
         return super().open()
+
+    def _warm_up(self) -> None:
+        """Run empty tasks until every worker process has answered one.
+
+        One worker may take every task while another is still starting; a
+        worker stopped while it starts may print a traceback of its own (loky's
+        do), and the start-up would not be all counted in its time.
+        """
+        answered: set[int] = set()
+        deadline = time.monotonic() + WARM_UP_SECONDS
+        while len(answered) < self.workers and time.monotonic() < deadline:
+            answered.update(pid for _, pid in self.run(_worker_pid, range(self.workers)))
 
     @classmethod
     def available_start_methods(cls) -> list[str]:

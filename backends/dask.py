@@ -24,11 +24,12 @@ import dask.config
 from distributed import Client, LocalCluster, as_completed
 
 from backends.base import (
+    STOPPING_SIGNALS,
     Backend,
     BackendError,
     R,
     T,
-    interruptions_deferred,
+    held_back,
     restore_environment,
     start_resource_tracker,
 )
@@ -94,7 +95,7 @@ class DaskBackend(Backend):
         self._environment = dict(os.environ)
         settings = dask.config.set({"temporary-directory": self._scratch})
         try:  # the environment is put back even when the cluster fails to start
-            with interruptions_deferred(), settings:
+            with held_back(*STOPPING_SIGNALS), settings:
                 self._cluster = LocalCluster(
                     n_workers=self.workers,
                     threads_per_worker=1,
