@@ -102,19 +102,19 @@ def held_back(*signums: int) -> Iterator[None]:
 
     For code that must not be cut half way: starting workers (a half-started
     dask cluster cannot be cleaned up) and stopping them (a half-closed pool
-    hangs later).  The signals are blocked in this thread, so threads and
+    hangs later).  The handlers are replaced (in the main thread) to note
+    the signals instead.  Ctrl-C (SIGINT), which reaches every process in the
+    terminal's group, is also blocked in this thread, so that threads and
     processes started meanwhile inherit the block: a worker that Python
     starts afresh (spawn, forkserver, loky) would otherwise print a
-    ``KeyboardInterrupt`` traceback when a Ctrl-C reaches the terminal's group
-    before its initializer ignores it, and a blocked signal stays blocked
-    across ``exec``.  The handlers are also replaced (in the main thread):
-    another thread (OpenBLAS's, say) may still receive the signal and run
-    Python's handler.
+    ``KeyboardInterrupt`` traceback when a Ctrl-C comes before its initializer
+    ignores it, and a blocked signal stays blocked across ``exec``.
     """
     received: list[int] = []
     main = threading.current_thread() is threading.main_thread()
     previous = {s: signal.signal(s, lambda n, _: received.append(n)) for s in signums if main}
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signums) if BLOCKS else None
+    group = {signal.SIGINT} & set(signums)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, group) if BLOCKS and group else None
     try:
         yield
     finally:

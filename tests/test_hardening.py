@@ -524,7 +524,6 @@ def test_job_code_that_exits_fails_its_task(name, how, cause, corpus):
 
 @pytest.mark.parametrize("name", PROCESS_NAMES)
 def test_workers_die_with_a_killed_parent_and_the_next_run_cleans_its_folder(name, tmp_path):
-    shm_before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
     cli = fetch_run(tmp_path, name)
     workers = started(tmp_path, cli)
     helpers = [p for p in psutil.Process(cli.pid).children(recursive=True) if p not in workers]
@@ -533,8 +532,13 @@ def test_workers_die_with_a_killed_parent_and_the_next_run_cleans_its_folder(nam
     killed = time.monotonic()
     _, left = psutil.wait_procs(workers + helpers, timeout=5)
     assert not [p.pid for p in left if alive(p.pid)], f"{time.monotonic() - killed:.1f} s"
-    if os.path.isdir("/dev/shm"):
-        wait_for(lambda: set(os.listdir("/dev/shm")) <= shm_before, "/dev/shm cleaned", 5)
+    if os.path.isdir("/dev/shm"):  # loky-PID-* semaphores, joblib_memmapping_folder_PID_*
+
+        def semaphores_of_the_run() -> list[str]:
+            mark = re.compile(rf"[-_]{cli.pid}[-_]")
+            return [name for name in os.listdir("/dev/shm") if mark.search(name)]
+
+        wait_for(lambda: not semaphores_of_the_run(), "/dev/shm cleaned", 5)
     stale = list((tmp_path / "tmp").glob("mapreduce-shuffle-*"))
     assert stale, "the killed run's folder is there until the next run"
     done = mapreduce_cli(
