@@ -145,22 +145,23 @@ class FileSplit:
                 if offset + len(data) < self.end and not data.endswith(b"\n"):
                     # finish the last line; it began after the block's last line end
                     line_start = offset + data.rfind(b"\n") + 1
-                    limit = self.max_record - (offset + len(data) - line_start)
-                    data += read_line(file, self.path, line_start, limit)
+                    read = offset + len(data) - line_start
+                    data += read_line(file, self.path, line_start, self.max_record, read)
                 yield decode(data, self.path, offset)
                 offset += len(data)
 
 
-def read_line(file: BinaryIO, path: str, start: int, limit: int) -> bytes:
-    """The rest of the line at ``file``'s position (at most ``limit`` bytes), line end included.
+def read_line(file: BinaryIO, path: str, at: int, limit: int, read: int = 0) -> bytes:
+    """The rest of the line at ``file``'s position, line end included.
 
-    ``start`` is where the line began, for the error when it is too long.
+    A line longer than ``limit`` bytes (``read`` of them read already) is an
+    ``InputError`` naming ``path`` and a byte ``at`` in the line.
     """
-    raw = file.readline(max(0, limit) + 1)
-    if len(raw) > limit and not raw.endswith(b"\n"):
+    raw = file.readline(max(0, limit - read) + 1)
+    if read + len(raw) > limit and not raw.endswith(b"\n"):
         raise InputError(
-            f"{path} byte {start}: a record (line) longer than {format_size(limit)}, "
-            "the limit; is it a text file with line ends? (--max-record-size raises it)"
+            f"{path}: a line longer than {format_size(limit)}, the limit, at byte {at}; "
+            "is it a text file with line ends? (--max-record-size raises the limit)"
         )
     return raw
 

@@ -601,7 +601,8 @@ def test_a_record_longer_than_the_limit_is_one_line_naming_file_and_offset(name,
         "--max-record-size", "1MB",
     )  # fmt: skip
     assert done.returncode == 1
-    one_error_line(done.stderr, rf"{re.escape(str(path))} byte \d+: a record \(line\) longer")
+    limit = r"a line longer than 1.0 MB, the limit, at byte \d+"
+    one_error_line(done.stderr, rf"{re.escape(str(path))}: {limit}")
 
 
 @pytest.mark.parametrize(
