@@ -9,9 +9,12 @@ same experiment, job, input and split count.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 
 from compare.measure import Cell
+from compare.statistics import Interval, leaders, median_interval, suspect
+from mapreduce.catalog import find_job
 
 
 def output_group(cell: Cell) -> tuple:
@@ -25,8 +28,11 @@ def timing_group(cell: Cell) -> tuple:
 class Analysis:
     """The measured cells, with each one's references looked up once."""
 
-    def __init__(self, cells: Sequence[Cell]) -> None:
+    def __init__(self, cells: Sequence[Cell], cores: int | None = None) -> None:
         self.cells = list(cells)
+        self.cores = cores or os.cpu_count() or 1
+        self.intervals: dict[int, Interval | None] = {}
+        """Each cell's speedup interval, by ``id(cell)``, computed once (a bootstrap)."""
         self.output_reference: dict[tuple, Cell] = {}
         self.timing_reference: dict[tuple, Cell] = {}
         for cell in self.cells:
@@ -48,19 +54,31 @@ class Analysis:
         """Cells that failed to run or whose output differs: each fails the study."""
         return [cell for cell in self.cells if not self.matches(cell)]
 
-    def speedup(self, cell: Cell) -> float | None:
-        """Paired speedup over sequential (see ``Cell.paired_speedup``); None if wrong output."""
+    def interval(self, cell: Cell) -> Interval | None:
+        """The paired speedup over sequential, median and 95% interval; None if wrong output."""
         if not self.matches(cell):
             return None
-        paired = cell.paired_speedup()
-        if paired is not None:
-            return paired
-        reference = self.timing_reference.get(timing_group(cell))
-        return None if reference is None else reference.median / cell.median
+        if id(cell) not in self.intervals:
+            reference = self.timing_reference.get(timing_group(cell))
+            self.intervals[id(cell)] = paired_interval(cell, reference)
+        return self.intervals[id(cell)]
+
+    def speedup(self, cell: Cell) -> float | None:
+        """The median paired speedup over sequential; None if wrong output."""
+        interval = self.interval(cell)
+        return None if interval is None else interval.median
 
     def efficiency(self, cell: Cell) -> float | None:
         speedup = self.speedup(cell)
         return None if speedup is None else speedup / cell.workers
+
+    def suspect(self, cell: Cell) -> str | None:
+        """Why the cell's numbers cannot come from a correct run on an idle machine, or None."""
+        if not self.matches(cell):
+            return None
+        workload = find_job(cell.job).workload
+        speedup, cpu_use = self.interval(cell), cell.cpu_utilization
+        return suspect(speedup, cell.workers, cell.backend, workload, cpu_use, self.cores)
 
     def select(self, experiment: str, **fields: object) -> list[Cell]:
         return [
@@ -70,16 +88,26 @@ class Analysis:
             and all(getattr(cell, name) == value for name, value in fields.items())
         ]
 
-    def best(self, cells: Sequence[Cell]) -> Cell | None:
-        """The cell with the highest paired speedup among those that gave the right output."""
-        good = [cell for cell in cells if self.speedup(cell) is not None]
-        return max(good, key=self.speedup, default=None)
+    def leaders(self, cells: Sequence[Cell]) -> list[Cell]:
+        """The cells tied for the highest speedup (one: a winner), right output and not suspect.
+
+        Cells are compared by their intervals: one is ahead only when its
+        interval lies wholly above the other's.
+        """
+        good = [c for c in cells if self.interval(c) is not None and not self.suspect(c)]
+        by_name = {str(index): cell for index, cell in enumerate(good)}
+        ranked = leaders({name: self.interval(cell) for name, cell in by_name.items()})
+        return [by_name[name] for name in ranked]
 
 
-def speedup_text(ratio: float | None) -> str:
-    """A speedup as pyperf says it: ``1.9x faster`` or ``1.4x slower``."""
-    if ratio is None:
-        return "-"
-    if ratio >= 1:
-        return f"{ratio:.2f}x faster"
-    return f"{1 / ratio:.2f}x slower"
+def paired_interval(cell: Cell, reference: Cell | None) -> Interval | None:
+    """The cell's speedup from its pairs; from the medians where it has none."""
+    if cell.backend == "sequential":
+        return Interval(1.0, 1.0, 1.0)
+    ratios = [s.baseline / s.wall for s in cell.samples if s.baseline]
+    if ratios:
+        return median_interval(ratios)
+    if reference is None:
+        return None
+    ratio = reference.median / cell.median
+    return Interval(ratio, ratio, ratio)

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import psutil
 from tabulate import tabulate
 
-from compare.analysis import speedup_text
 from compare.baselines import dask_available
 from compare.datasets import generated
+from compare.statistics import ratio_text
 from mapreduce.cli import OneLineParser, positive_int, size
 from mapreduce.sizes import parse_size
 
@@ -92,7 +92,7 @@ def table(results: dict[str, Runs], input_bytes: int) -> str:
         rows.append([
             name, f"{median:.2f}", f"{min(runs.seconds):.2f}-{max(runs.seconds):.2f}",
             f"{input_bytes / median / 1e6:.1f}",
-            speedup_text(statistics.median(reference.seconds) / median),
+            ratio_text(statistics.median(reference.seconds) / median),
             f"{runs.peak_process / 2**20:.0f}", f"{runs.peak_total / 2**20:.0f}",
             "yes" if runs.digests == {expected} else "NO",
         ])  # fmt: skip

@@ -8,10 +8,12 @@ disagrees with what a correct study on an idle machine finds (processes near
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
-from compare.analysis import Analysis, speedup_text
+from compare.analysis import Analysis
 from compare.measure import Cell
+from compare.statistics import speedup_text
 from mapreduce.catalog import find_job
 from mapreduce.sizes import format_size
 
@@ -23,15 +25,40 @@ def ref(analysis: Analysis, cell: Cell) -> str:
 
 
 def winners(analysis: Analysis) -> Iterator[str]:
+    """Per job, the winner if one stands clear of the rest, else the cells tied for first."""
     jobs = dict.fromkeys(c.job for c in analysis.cells if c.experiment == "matrix")
     for job in jobs:
-        best = analysis.best(analysis.select("matrix", job=job))
-        if best is None:
+        cells = analysis.select("matrix", job=job)
+        tied = analysis.leaders([c for c in cells if c.backend != "sequential"])
+        if not tied:
             continue
+        if math.isinf(analysis.interval(tied[0]).high):
+            yield f"**{job}**: too few runs per cell to tell the backends apart."
+        elif len(tied) == 1:
+            best = tied[0]
+            yield (
+                f"**{job}**: fastest on {best.backend} with {best.workers} worker(s), "
+                f"{speedup_text(analysis.interval(best))} than sequential "
+                f"(median {best.median:.3f} s) {ref(analysis, best)}."
+            )
+        else:
+            names = ", ".join(f"{c.backend} x{c.workers} {ref(analysis, c)}" for c in tied)
+            yield f"**{job}**: no single winner; tied within noise: {names}."
+
+
+def suspects(analysis: Analysis) -> Iterator[str]:
+    """Values a correct run cannot produce: said, with the advice to rerun, never a finding."""
+    found = [
+        f"{cell.job} on {cell.backend} x{cell.workers}, {reason} {ref(analysis, cell)}"
+        for cell in analysis.cells
+        if (reason := analysis.suspect(cell))
+    ]
+    if found:
         yield (
-            f"**{job}**: best on {best.backend} with {best.workers} worker(s), "
-            f"{speedup_text(analysis.speedup(best))} than sequential (median {best.median:.3f} s) "
-            f"{ref(analysis, best)}."
+            f"**Suspect values** ({len(found)} cells), which a correct run on an idle machine "
+            "cannot give: other work on the machine, or runs too short to time (CPU time is "
+            "counted in 10 ms ticks). They are left out of every finding; rerun on an idle "
+            "machine, with larger inputs, before citing them: " + "; ".join(found) + "."
         )
 
 
@@ -42,12 +69,13 @@ def by_workload(analysis: Analysis, workload: str) -> str | None:
 
 def cell_at(analysis: Analysis, job: str, backend: str, workers: int) -> Cell | None:
     found = analysis.select("matrix", job=job, backend=backend, workers=workers)
-    return found[0] if found and analysis.matches(found[0]) else None
+    good = found and analysis.matches(found[0]) and not analysis.suspect(found[0])
+    return found[0] if good else None
 
 
 def describe(analysis: Analysis, cell: Cell) -> str:
     return (
-        f"{cell.backend} x{cell.workers}: {speedup_text(analysis.speedup(cell))}, "
+        f"{cell.backend} x{cell.workers}: {speedup_text(analysis.interval(cell))}, "
         f"CPU use {100 * cell.cpu_utilization:.0f}% {ref(analysis, cell)}"
     )
 
@@ -117,14 +145,20 @@ def crossover(analysis: Analysis) -> Iterator[str]:
     """From big tasks to small: the first task size at which processes stop winning."""
     cells = [c for c in analysis.cells if c.experiment == "granularity" and analysis.matches(c)]
     counts = sorted({c.splits for c in cells if c.splits >= c.workers > 1})
-    winners = {count: analysis.best([c for c in cells if c.splits == count]) for count in counts}
-    won = [count for count in counts if winners[count].backend == "pool"]
+    winners = {
+        count: sole_leader(analysis, [c for c in cells if c.splits == count]) for count in counts
+    }
+    won = [count for count in counts if winners[count] and winners[count].backend == "pool"]
     if not won:
         if counts:
             yield "**Task size**: processes won at no split count tried: too little work."
         return
     total = cells[0].input_bytes
-    lost = [count for count in counts if count > won[0] and winners[count].backend != "pool"]
+    lost = [
+        count
+        for count in counts
+        if count > won[0] and winners[count] and winners[count].backend != "pool"
+    ]
     if not lost:
         smallest = format_size(total / counts[-1])
         yield f"**Task size**: processes won from {won[0]} tasks up, down to {smallest} a task."
@@ -138,6 +172,12 @@ def crossover(analysis: Analysis) -> Iterator[str]:
         "inter-process round trip costs the same however little work it carries, so small "
         "tasks favour threads or a single core."
     )
+
+
+def sole_leader(analysis: Analysis, cells: list[Cell]) -> Cell | None:
+    """The cell ahead of all the others beyond the noise, or None if some are tied."""
+    tied = analysis.leaders(cells)
+    return tied[0] if len(tied) == 1 else None
 
 
 def start_methods(analysis: Analysis) -> Iterator[str]:
@@ -160,6 +200,7 @@ def start_methods(analysis: Analysis) -> Iterator[str]:
 def findings(analysis: Analysis, load: float | None) -> list[str]:
     """Every finding, in the order the report lists them."""
     return [
+        *suspects(analysis),
         *gil(analysis, load),
         *waiting(analysis),
         *releasing(analysis),

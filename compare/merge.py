@@ -14,9 +14,10 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from compare.analysis import Analysis, speedup_text
+from compare.analysis import Analysis
 from compare.environment import python_label
 from compare.results import read_json
+from compare.statistics import speedup_text
 from mapreduce.cli import OneLineParser
 
 
@@ -34,7 +35,9 @@ def merged_report(runs: list[tuple[str, Analysis]]) -> str:
                 found = analysis.select("matrix", job=job, backend=backend, workers=workers)
                 cell = found[0] if found and found[0].samples else None
                 row.append(
-                    f"{cell.median:.3f} s, {speedup_text(analysis.speedup(cell))}" if cell else "-"
+                    f"{cell.median:.3f} s, {speedup_text(analysis.interval(cell))}"
+                    if cell
+                    else "-"
                 )
             rows.append(row)
         headers = ["backend", "workers", *(label for label, _ in runs)]

@@ -15,7 +15,10 @@ METHOD = (
     "up, then {repeat} timed run(s); tables quote the median and the min-max of those runs. "
     "Runs are paired: each timed run follows a sequential run of the same job and input, "
     "and the speedup is the median of the per-pair ratios (sequential over cell), which "
-    "cancels most of a shared machine's drift. CPU use is the CPU seconds of this process "
+    "cancels most of a shared machine's drift, with a 95% bootstrap interval of that median "
+    "in brackets; an interval that holds 1.0 is said to be within noise, a winner is named "
+    "only when its interval lies above the others', and a value a correct run cannot give "
+    "is marked SUSPECT and kept out of the findings. CPU use is the CPU seconds of this process "
     "and all its children over wall seconds (100% = one core busy); efficiency is speedup "
     "over workers. See docs/STUDY.md for the method."
 )

@@ -13,9 +13,10 @@ from typing import Any
 
 from tabulate import tabulate
 
-from compare.analysis import Analysis, speedup_text
+from compare.analysis import Analysis
 from compare.measure import Cell
 from compare.results import PHASES
+from compare.statistics import speedup_text
 from mapreduce.sizes import format_size
 
 
@@ -54,13 +55,21 @@ def paired_median(cell: Cell) -> float | None:
     return statistics.median(paired) if paired else None
 
 
+def vs_sequential(analysis: Analysis, cell: Cell) -> str:
+    """The speedup with its interval; ``reference`` for sequential; marked when suspect."""
+    if cell.backend == "sequential":
+        return "reference"
+    text = speedup_text(analysis.interval(cell))
+    return f"{text} SUSPECT" if analysis.suspect(cell) else text
+
+
 def timing_columns(analysis: Analysis, number: int, cell: Cell) -> list[str]:
     ok = bool(cell.samples)
     return [
         seconds(cell.median if ok else None),
         spread(cell),
         seconds(paired_median(cell)),
-        speedup_text(analysis.speedup(cell)),
+        vs_sequential(analysis, cell),
         percent(analysis.efficiency(cell)) if cell.backend != "sequential" else "-",
         percent(cell.cpu_utilization if ok else None),
         seconds(cell.startup_seconds),
@@ -70,7 +79,7 @@ def timing_columns(analysis: Analysis, number: int, cell: Cell) -> list[str]:
 
 
 TIMING_HEADERS = [
-    "median (s)", "min-max (s)", "paired sequential (s)", "vs sequential", "efficiency",
+    "median (s)", "min-max (s)", "paired sequential (s)", "vs sequential [95% CI]", "efficiency",
     "CPU use", "start-up (s)", "output matches", "#",
 ]  # fmt: skip
 

@@ -1,0 +1,91 @@
+"""What the study may say about speed: intervals, ties, wins and suspect values, known samples."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from compare.analysis import Analysis
+from compare.findings import findings
+from compare.measure import Cell, Sample
+from compare.statistics import (
+    Interval,
+    leaders,
+    median_interval,
+    speedup_text,
+    suspect,
+)
+from compare.tables import all_tables
+
+
+def test_the_interval_holds_the_median_and_lies_within_the_samples():
+    values = [1.80, 1.84, 1.79, 1.90, 1.83, 1.85, 1.81]
+    interval = median_interval(values)
+    assert interval.median == statistics.median(values)
+    assert min(values) <= interval.low <= interval.median <= interval.high <= max(values)
+    assert median_interval(values) == interval  # seeded: a report is reproducible
+
+
+def test_too_few_pairs_give_no_interval_and_no_claim():
+    interval = median_interval([1.5, 1.6])
+    assert math.isinf(interval.low) and math.isinf(interval.high)
+    assert speedup_text(interval) == "1.55x faster (too few runs for an interval)"
+    assert suspect(interval, 1, "joblib", "cpu", 1.0, 2) is None
+
+
+def test_a_speedup_whose_interval_holds_one_is_noise():
+    interval = median_interval([0.97, 1.04, 1.01, 0.99, 1.02])
+    assert speedup_text(interval).startswith("no faster (within noise) [")
+
+
+def test_speedups_and_slowdowns_are_said_as_pyperf_says_them():
+    assert speedup_text(Interval(1.83, 1.78, 1.88)) == "1.83x faster [1.78, 1.88]"
+    assert speedup_text(Interval(0.5, 0.4, 0.625)) == "2.00x slower [1.60, 2.50]"
+
+
+def test_a_tie_is_reported_as_a_tie_and_a_clear_win_as_a_win():
+    close = {
+        "pool": median_interval([1.90, 1.84, 1.95]),
+        "futures": median_interval([1.88, 1.80, 1.93]),
+    }
+    assert sorted(leaders(close)) == ["futures", "pool"]
+    clear = {
+        "pool": median_interval([1.90, 1.92, 1.95]),
+        "threads": median_interval([1.0, 1.02, 0.98]),
+    }
+    assert leaders(clear) == ["pool"]
+
+
+def test_values_a_correct_run_cannot_give_are_suspect():
+    fast = Interval(1.44, 1.40, 1.50)
+    assert "one worker" in suspect(fast, 1, "joblib", "cpu", 1.0, 2)
+    assert "threads" in suspect(fast, 2, "threads", "cpu", 1.0, 2)
+    assert suspect(fast, 2, "threads", "io", 0.3, 2) is None  # waiting: threads may win
+    assert "CPU use 250%" in suspect(fast, 2, "pool", "cpu", 2.5, 2)
+    assert suspect(Interval(1.9, 1.8, 2.0), 2, "pool", "cpu", 1.98, 2) is None
+
+
+def cell(backend: str, workers: int, ratios: list[float], cpu_use: float) -> Cell:
+    """A matrix cell of ``pi`` whose paired runs give ``ratios`` (sequential 1 s each)."""
+    samples = [Sample(1 / r, cpu_use / r, {}, "same", 1.0) for r in ratios]
+    if backend == "sequential":
+        samples = [Sample(1.0, 1.0, {}, "same") for _ in ratios]
+    return Cell("matrix", "pi", "pi", 100, backend, workers, samples=samples)
+
+
+def test_a_report_where_threads_beat_sequential_on_pure_python_calls_it_suspect():
+    cells = [
+        cell("sequential", 1, [1, 1, 1], 1.0),
+        cell("threads", 2, [1.50, 1.52, 1.49], 1.0),  # impossible under the GIL
+        cell("pool", 2, [1.40, 1.42, 1.38], 1.9),
+    ]
+    analysis = Analysis(cells, cores=2)
+    said = findings(analysis, load=0.0)
+    suspects = [line for line in said if line.startswith("**Suspect values**")]
+    assert len(suspects) == 1 and "pi on threads x2, threads over 1.2x faster" in suspects[0]
+    others = [line for line in said if line not in suspects]
+    assert not any("threads" in line for line in others)
+    assert any("**pi**: fastest on pool with 2 worker(s), 1.40x faster" in line for line in others)
+    rows = all_tables(analysis)[0].rows
+    assert any(row[0] == "threads" and row[5].endswith("SUSPECT") for row in rows)
+    assert [row[5] for row in rows if row[0] == "sequential"] == ["reference"]
