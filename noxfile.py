@@ -33,7 +33,7 @@ def describe_interpreter(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite: every job on every backend, against independent oracles."""
-    session.install("-e", ".[dev,dask]")
+    session.install("-e", ".[dev,dask,plots]")
     describe_interpreter(session)
     session.run("pytest", *session.posargs)
 

@@ -1,5 +1,8 @@
-"""The study's PNG plots: speedup against workers, phase breakdown, CPU use, task size.
+"""The study's plots: speedup against workers, phase breakdown, CPU use, task size.
 
+Each is written as PNG (for the report) and PDF (vector, for a LaTeX
+writeup), and ``figures.tex`` holds a ready ``figure`` environment for each.
+A backend has one colour and one marker in every figure, fixed by its name.
 matplotlib is optional (``pip install .[plots]``); without it ``draw`` returns
 no plots and the report says how to get them.
 """
@@ -11,9 +14,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import backends
 from compare.analysis import Analysis
 from compare.measure import Cell
 from compare.results import PHASES
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+STYLES = {
+    name: {"color": PALETTE[i % len(PALETTE)], "marker": MARKERS[i % len(MARKERS)]}
+    for i, name in enumerate(backends.names())
+}
+"""Each backend's colour and marker, the same in every figure: by name, not plotting order."""
+
+PHASE_COLOURS = dict(zip(PHASES, ("#7f7f7f", "#bcbd22", "#17becf", "#c5b0d5"), strict=True))
+"""The phases in colours no backend has, so that a bar is not read as a backend."""
+
+CAPTIONS = {
+    "speedup": "Speedup over the sequential backend against workers (median of paired runs); "
+    "the dotted line is perfect scaling.",
+    "phases": "Median seconds in each phase, at 1 and 2 workers.",
+    "cpu": "CPU use (CPU seconds of all processes over wall seconds; 100\\% is one core) "
+    "against workers.",
+    "granularity": "Median seconds against bytes of input per map task (log-log).",
+}
 
 
 def draw(analysis: Analysis, folder: Path) -> list[str]:
@@ -27,17 +51,29 @@ def draw(analysis: Analysis, folder: Path) -> list[str]:
         return []
     drawn = []
     for name, plot in (
-        ("speedup.png", speedup),
-        ("phases.png", phases),
-        ("cpu.png", cpu_use),
-        ("granularity.png", granularity),
+        ("speedup", speedup),
+        ("phases", phases),
+        ("cpu", cpu_use),
+        ("granularity", granularity),
     ):
         figure = plot(analysis, plt)
         if figure is not None:
-            figure.savefig(folder / name, dpi=110, bbox_inches="tight")
+            for suffix in ("png", "pdf"):
+                figure.savefig(folder / f"{name}.{suffix}", dpi=110)
             plt.close(figure)
             drawn.append(name)
-    return drawn
+    (folder / "figures.tex").write_text(latex_figures(drawn), encoding="utf-8")
+    return [f"{name}.png" for name in drawn]
+
+
+def latex_figures(names: list[str]) -> str:
+    """A ``figure`` environment per plot, for ``\\input{figures.tex}`` in a writeup."""
+    return "".join(
+        "\\begin{figure}[htbp]\n  \\centering\n"
+        f"  \\includegraphics[width=\\linewidth]{{{name}.pdf}}\n"
+        f"  \\caption{{{CAPTIONS[name]}}}\n  \\label{{fig:{name}}}\n\\end{{figure}}\n\n"
+        for name in names
+    )
 
 
 def matrix_jobs(analysis: Analysis) -> list[str]:
@@ -48,7 +84,11 @@ def grid(plt, count: int, width: float = 3.6, height: float = 2.8):
     columns = min(4, count)
     rows = math.ceil(count / columns)
     figure, axes = plt.subplots(
-        rows, columns, figsize=(width * columns, height * rows), squeeze=False
+        rows,
+        columns,
+        figsize=(width * columns, height * rows),
+        squeeze=False,
+        layout="constrained",
     )
     for axis in axes.flat[count:]:
         axis.set_visible(False)
@@ -64,7 +104,11 @@ def per_job(analysis: Analysis, plt, title: str, panel: Callable[[Any, list[Cell
     for axis, job in zip(axes, jobs, strict=False):
         panel(axis, analysis.select("matrix", job=job))
         axis.set_title(job)
-    axes[0].legend(fontsize="small")
+    legend = {}  # every backend (or phase) drawn in any panel, once
+    for axis in axes:
+        for handle, label in zip(*axis.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    figure.legend(legend.values(), legend.keys(), loc="outside right upper", fontsize="small")
     figure.suptitle(title)
     return figure
 
@@ -76,7 +120,8 @@ def line_per_backend(
     for backend in dict.fromkeys(c.backend for c in cells):
         points = sorted(p for c in cells if c.backend == backend and (p := point(c)))
         if points:
-            axis.plot(*zip(*points, strict=True), marker="o", label=backend)
+            style = STYLES.get(backend, {"color": "grey", "marker": "."})
+            axis.plot(*zip(*points, strict=True), label=backend, **style)
 
 
 def speedup(analysis: Analysis, plt):
@@ -100,15 +145,12 @@ def phases(analysis: Analysis, plt):
         left = [0.0] * len(cells)
         for phase in PHASES:
             widths = [c.phase_median(phase) for c in cells]
-            axis.barh(labels, widths, left=left, label=phase)
+            axis.barh(labels, widths, left=left, label=phase, color=PHASE_COLOURS[phase])
             left = [a + b for a, b in zip(left, widths, strict=True)]
         axis.set_xlabel("seconds (median)")
         axis.tick_params(axis="y", labelsize="small")
 
-    figure = per_job(analysis, plt, "Time in each phase, 1 and 2 workers", panel)
-    if figure is not None:
-        figure.tight_layout()
-    return figure
+    return per_job(analysis, plt, "Time in each phase, 1 and 2 workers", panel)
 
 
 def cpu_use(analysis: Analysis, plt):
@@ -126,7 +168,7 @@ def granularity(analysis: Analysis, plt):
     cells = [c for c in analysis.cells if c.experiment == "granularity" and c.samples]
     if not cells:
         return None
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = plt.subplots(figsize=(6, 4), layout="constrained")
     line_per_backend(axis, cells, lambda c: (c.input_bytes / c.splits, c.median))
     axis.set_xscale("log")
     axis.set_yscale("log")

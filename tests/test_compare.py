@@ -45,6 +45,22 @@ def test_a_study_writes_every_file_and_passes(tmp_path, capsys):
     assert "All 10 cells gave output identical to the sequential backend's" in report
     assert "GIL enabled" in report and "commit" in report
     assert "\\begin{tabular}" in (tmp_path / "tables.tex").read_text()
+    plots = [name for name in ("speedup", "phases", "cpu") if (tmp_path / f"{name}.png").exists()]
+    assert plots, "matplotlib is a dependency of the study's nox session"
+    for name in plots:
+        assert (tmp_path / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+        assert (
+            f"\\includegraphics[width=\\linewidth]{{{name}.pdf}}"
+            in (tmp_path / "figures.tex").read_text()
+        )
+
+
+def test_each_backend_has_one_colour_and_marker_in_every_figure():
+    from compare.plots import STYLES
+
+    assert set(STYLES) == set(backends.names())
+    assert len({style["color"] for style in STYLES.values()}) == len(STYLES)
+    assert len({style["marker"] for style in STYLES.values()}) == len(STYLES)
 
 
 def test_a_wrong_backend_fails_the_study_and_the_report_names_it(tmp_path, capsys, broken_backend):
