@@ -89,7 +89,11 @@ def render(
         "",
         "## Environment",
         "",
-        tabulate(environment_rows(environment), ["", ""], tablefmt="github"),
+        tabulate(
+            [*environment_rows(environment), ["reproduce with", f"`{header['command']}`"]],
+            ["", ""],
+            tablefmt="github",
+        ),
     ]
     lines += ["", "## Inputs", ""]
     lines.append(

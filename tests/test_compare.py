@@ -181,3 +181,22 @@ def test_a_scale_out_backend_runs_its_few_cells_unless_named():
     assert cells_of(unnamed, "dask") == sorted((job, cores) for job in preset.scale_out_jobs)
     named = experiments.matrix(preset, jobs, names, None, named=["dask", "pool"])
     assert cells_of(named, "dask") == cells_of(named, "pool")
+
+
+def test_the_citation_file_has_the_required_keys_and_the_package_version():
+    from pathlib import Path
+
+    import tomllib
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    citation = yaml.safe_load((root / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0"
+    for key in ("message", "title", "authors"):  # required by the 1.2.0 schema
+        assert citation[key]
+    assert all("name" in a or "family-names" in a for a in citation["authors"])
+    pyproject = (root / "pyproject.toml").read_text()  # tomllib is 3.11+: read the one line
+    version = re.search(r'^version = "(.+)"$', pyproject, re.M).group(1)
+    assert str(citation["version"]) == version
+    readme = (root / "README.md").read_text()
+    assert f"version = {{{version}}}" in readme and "@software{mapreduce_study" in readme
