@@ -186,7 +186,6 @@ def test_a_scale_out_backend_runs_its_few_cells_unless_named():
 def test_the_citation_file_has_the_required_keys_and_the_package_version():
     from pathlib import Path
 
-    import tomllib
     import yaml
 
     root = Path(__file__).resolve().parent.parent
