@@ -42,6 +42,10 @@ REGISTRY: dict[str, Entry] = {
 }
 
 
+PROCESS_BACKENDS = ("pool", "futures", "joblib")
+"""The backends whose workers are processes started on this machine."""
+
+
 def names() -> list[str]:
     """Every registered backend name, sorted."""
     return sorted(REGISTRY)
@@ -93,6 +97,7 @@ def create(
 
 
 __all__ = [
+    "PROCESS_BACKENDS",
     "Backend",
     "BackendError",
     "ProcessBackend",

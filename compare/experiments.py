@@ -11,13 +11,12 @@ import os
 from collections.abc import Sequence
 
 import backends
+from backends import PROCESS_BACKENDS
 from compare.baselines import BASELINES, dask_available
 from compare.datasets import Dataset, generated, shakespeare, stdlib
 from compare.measure import BASELINE, Cell
 from compare.presets import Preset, Sweep, io_worker_counts, worker_counts
 from mapreduce.catalog import find_job
-
-PROCESS_BACKENDS = ("pool", "futures", "joblib")
 
 
 def cell(experiment: str, job: str, dataset: Dataset, backend: str, workers: int, **extra) -> Cell:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from backends import PROCESS_BACKENDS
 from compare.analysis import Analysis
 from compare.measure import Cell
 from compare.statistics import speedup_text
 from mapreduce.catalog import find_job
 from mapreduce.sizes import format_size
-
-PROCESSES = ("pool", "futures", "joblib")
 
 
 def ref(analysis: Analysis, cell: Cell) -> str:
@@ -85,7 +84,7 @@ def gil(analysis: Analysis, load: float | None) -> Iterator[str]:
     if job is None:
         return
     threads = cell_at(analysis, job, "threads", 2)
-    processes = [c for name in PROCESSES if (c := cell_at(analysis, job, name, 2))]
+    processes = [c for name in PROCESS_BACKENDS if (c := cell_at(analysis, job, name, 2))]
     if threads is None or not processes:
         return
     best = max(processes, key=lambda c: analysis.speedup(c) or 0)
@@ -121,7 +120,7 @@ def waiting(analysis: Analysis) -> Iterator[str]:
         f"{describe(analysis, most)}. Sleeping releases the GIL, so threads overlap their waits "
         "and scale past the core count while using almost no CPU; threads were enough here."
     )
-    same = [c for c in cells if c.workers == most.workers and c.backend in PROCESSES]
+    same = [c for c in cells if c.workers == most.workers and c.backend in PROCESS_BACKENDS]
     if same:
         fastest = min(same, key=lambda c: c.median)
         yield (

@@ -8,7 +8,7 @@ from tabulate import tabulate
 
 from compare.analysis import Analysis
 from compare.environment import python_label
-from compare.tables import Table
+from compare.tables import HEADLINE, REGIMES, Table
 
 METHOD = (
     "Each cell opens its backend once (start-up timed apart), runs the job once to warm "
@@ -77,6 +77,14 @@ def render(
         f"Preset `{header['preset']}` ({header['preset_description']}).",
         f"Command: `{header['command']}`.",
         "",
+    ]
+    headline = next((table for table in tables if table.title == HEADLINE), None)
+    if headline is not None:
+        lines += [f"## {headline.title}", "", headline.render("github"), ""]
+        regimes = {row[0] for row in headline.rows}
+        lines += [f"- **{name}**: {why}" for name, _, why in REGIMES if name in regimes]
+        lines.append("")
+    lines += [
         METHOD.format(repeat=header["repeat"]),
         "",
         "## Correctness",
@@ -105,7 +113,8 @@ def render(
         )
     )
     for table in tables:
-        lines += ["", f"## {table.title}", "", table.render("github")]
+        if table is not headline:
+            lines += ["", f"## {table.title}", "", table.render("github")]
     lines += ["", "## Plots", ""]
     if plots:
         lines += [f"![{name}]({name})" for name in plots]

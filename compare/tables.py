@@ -13,6 +13,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from backends import PROCESS_BACKENDS
 from compare.analysis import Analysis
 from compare.measure import Cell
 from compare.results import PHASES
@@ -125,6 +126,67 @@ def sweep_table(analysis: Analysis, experiment: str, title: str, label: str) -> 
     return Table(title, [label, "backend", "workers", *TIMING_HEADERS], rows)
 
 
+REGIMES = (
+    (
+        "pure Python",
+        ("pi", "wordcount"),
+        "Pure-Python work holds the GIL: threads take turns on one interpreter and use one "
+        "core however many there are, while each process has its own interpreter and lock.",
+    ),
+    (
+        "waiting",
+        ("fetch",),
+        "A thread that waits releases the GIL, so threads overlap their waits, past the "
+        "core count, with nothing to start or pickle.",
+    ),
+    (
+        "C code that drops the GIL",
+        ("compress",),
+        "zlib releases the GIL while it compresses, so threads use every core, and pass "
+        "no data between processes.",
+    ),
+)
+"""The study's three regimes: what a writeup quotes, and why each comes out as it does."""
+
+
+HEADLINE = "Headline: the three regimes"
+
+
+def fastest(analysis: Analysis, cells: list[Cell]) -> Cell | None:
+    """The cell with the highest median speedup, among those not suspect."""
+    good = [c for c in cells if analysis.interval(c) is not None and not analysis.suspect(c)]
+    return max(good, key=analysis.speedup, default=None)
+
+
+def headline_table(analysis: Analysis) -> Table | None:
+    """Per regime and job: sequential, and the best threads and process cells (2+ workers)."""
+    rows = []
+    for regime, jobs, _ in REGIMES:
+        for job in jobs:
+            cells = analysis.select("matrix", job=job)
+            parallel = [c for c in cells if c.workers > 1]
+            chosen = [
+                fastest(analysis, [c for c in cells if c.backend == "sequential"]),
+                fastest(analysis, [c for c in parallel if c.backend == "threads"]),
+                fastest(analysis, [c for c in parallel if c.backend in PROCESS_BACKENDS]),
+            ]
+            for cell in filter(None, chosen):
+                rows.append(
+                    [
+                        regime,
+                        job,
+                        f"{cell.backend} x{cell.workers}",
+                        vs_sequential(analysis, cell),
+                        percent(cell.cpu_utilization),
+                        analysis.cells.index(cell),
+                    ]
+                )
+    if not rows:
+        return None
+    headers = ["regime", "job", "cell", "vs sequential [95% CI]", "CPU use", "#"]
+    return Table(HEADLINE, headers, rows)
+
+
 def all_tables(analysis: Analysis) -> list[Table]:
     sweeps = [
         sweep_table(analysis, "granularity", "Task granularity", "map tasks"),
@@ -135,7 +197,11 @@ def all_tables(analysis: Analysis) -> list[Table]:
             analysis, "baselines", "Baselines: word count without the framework", "job and input"
         ),
     ]
-    return matrix_tables(analysis) + [table for table in sweeps if table]
+    return (
+        [table for table in [headline_table(analysis)] if table]
+        + matrix_tables(analysis)
+        + [table for table in sweeps if table]
+    )
 
 
 def render_tables(tables: list[Table], tablefmt: str) -> str:

@@ -86,6 +86,23 @@ def test_a_report_where_threads_beat_sequential_on_pure_python_calls_it_suspect(
     others = [line for line in said if line not in suspects]
     assert not any("threads" in line for line in others)
     assert any("**pi**: fastest on pool with 2 worker(s), 1.40x faster" in line for line in others)
-    rows = all_tables(analysis)[0].rows
+    rows = next(t for t in all_tables(analysis) if t.title.startswith("pi")).rows
     assert any(row[0] == "threads" and row[5].endswith("SUSPECT") for row in rows)
     assert [row[5] for row in rows if row[0] == "sequential"] == ["reference"]
+
+
+def test_the_report_opens_with_the_headline_and_it_leaves_suspect_cells_out():
+    cells = [
+        cell("sequential", 1, [1, 1, 1], 1.0),
+        cell("threads", 2, [1.50, 1.52, 1.49], 1.0),  # suspect
+        cell("threads", 4, [0.98, 1.01, 0.99], 1.0),
+        cell("pool", 2, [1.90, 1.92, 1.88], 1.9),
+    ]
+    analysis = Analysis(cells, cores=2)
+    headline = all_tables(analysis)[0]
+    assert headline.title.startswith("Headline")
+    assert [row[2:4] for row in headline.rows] == [
+        ["sequential x1", "reference"],
+        ["threads x4", "no faster (within noise) [0.98, 1.01]"],
+        ["pool x2", "1.90x faster [1.88, 1.92]"],
+    ]
