@@ -104,7 +104,7 @@ def paired_interval(cell: Cell, reference: Cell | None) -> Interval | None:
     """The cell's speedup from its pairs; from the medians where it has none."""
     if cell.backend == "sequential":
         return Interval(1.0, 1.0, 1.0)
-    ratios = [s.baseline / s.wall for s in cell.samples if s.baseline]
+    ratios = [s.paired_sequential / s.wall for s in cell.samples if s.paired_sequential]
     if ratios:
         return median_interval(ratios)
     if reference is None:

@@ -37,7 +37,7 @@ class Sample:
     cpu: float
     phases: dict[str, float]
     digest: str
-    baseline: float | None = None
+    paired_sequential: float | None = None
     """Wall seconds of the sequential run just before this one (paired measurement)."""
 
 
@@ -81,13 +81,6 @@ class Cell:
             return None
         return digests.pop() if len(digests) == 1 else "inconsistent"
 
-    def paired_speedup(self) -> float | None:
-        """Median over the pairs of sequential wall time over this cell's wall time."""
-        if self.backend == "sequential" and self.samples:
-            return 1.0
-        pairs = [(s.baseline, s.wall) for s in self.samples if s.baseline]
-        return statistics.median(b / w for b, w in pairs) if pairs else None
-
     def phase_median(self, phase: str) -> float:
         return statistics.median(s.phases.get(phase, 0.0) for s in self.samples)
 
@@ -130,7 +123,7 @@ def measure(cell: Cell, repeat: int) -> Cell:
     """Open the cell's backend, warm up, and time ``repeat`` paired runs; errors are recorded."""
     try:
         sequential = backends.create("sequential")
-        baseline = engine_runner(replace(cell, backend="sequential", workers=1), sequential)
+        reference = engine_runner(replace(cell, backend="sequential", workers=1), sequential)
         is_baseline = cell.backend.startswith(BASELINE)
         backend = (
             sequential
@@ -147,7 +140,7 @@ def measure(cell: Cell, repeat: int) -> Cell:
                 paired = None
                 if cell.backend != "sequential":
                     paired = time.perf_counter()
-                    baseline()
+                    reference()
                     paired = time.perf_counter() - paired
                 before, wall = tree_cpu_seconds(), time.perf_counter()
                 output_digest, phases = run()

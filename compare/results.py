@@ -1,6 +1,6 @@
 """The results files: every sample, in JSON (versioned) and CSV.
 
-``results.json`` is ``{"version": 1, "environment": ..., "preset": ...,
+``results.json`` is ``{"version": 2, "environment": ..., "preset": ...,
 "datasets": [...], "cells": [...]}`` with every sample of every cell, so any
 median in the report can be recomputed from it.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from compare.measure import Cell, Sample
 
-VERSION = 1
+VERSION = 2
 PHASES = ("map", "shuffle", "reduce", "merge")
 
 
@@ -27,10 +27,14 @@ def write_json(path: Path, header: dict[str, Any], cells: Sequence[Cell]) -> Non
 def read_json(path: Path) -> tuple[dict[str, Any], list[Cell]]:
     """The header and the cells of a results file."""
     document = json.loads(Path(path).read_text(encoding="utf-8"))
-    if document.get("version") != VERSION:
-        raise ValueError(f"{path}: results version {document.get('version')}, expected {VERSION}")
+    version = document.get("version")
+    if version not in (1, VERSION):
+        raise ValueError(f"{path}: results version {version}, expected {VERSION}")
     cells = []
     for raw in document.pop("cells"):
+        if version == 1:  # version 1 called the paired sequential time "baseline"
+            for sample in raw["samples"]:
+                sample["paired_sequential"] = sample.pop("baseline")
         samples = [Sample(**sample) for sample in raw.pop("samples")]
         cells.append(Cell(samples=samples, **raw))
     return document, cells
@@ -56,5 +60,5 @@ def write_csv(path: Path, cells: Sequence[Cell]) -> None:
                 writer.writerow([*config, "", "", "", "", *([""] * len(PHASES)), "", cell.error])
             for index, sample in enumerate(cell.samples):
                 phases = [sample.phases.get(phase, 0.0) for phase in PHASES]
-                measured = [index, sample.wall, sample.cpu, sample.baseline, *phases]
+                measured = [index, sample.wall, sample.cpu, sample.paired_sequential, *phases]
                 writer.writerow([*config, *measured, sample.digest, cell.error])

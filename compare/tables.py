@@ -52,7 +52,7 @@ def output_text(analysis: Analysis, cell: Cell) -> str:
 
 def paired_median(cell: Cell) -> float | None:
     """Median wall time of the sequential runs paired with this cell's runs."""
-    paired = [s.baseline for s in cell.samples if s.baseline]
+    paired = [s.paired_sequential for s in cell.samples if s.paired_sequential]
     return statistics.median(paired) if paired else None
 
 
