@@ -9,9 +9,11 @@ own code raises is a failure of its task, not a request to stop the run.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
+from types import FrameType
 
 
 class Interrupted(KeyboardInterrupt):
@@ -27,7 +29,29 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
 
-def raise_interrupted(signum: int, frame: object) -> None:
+RETRY_SECONDS = 0.01
+"""How soon a signal that arrived where it could not be raised is sent again."""
+
+
+def swallows_exceptions(frame: FrameType | None) -> bool:
+    """Whether an exception raised in ``frame`` would be printed and lost, not raised.
+
+    Python ignores (after printing them) exceptions from ``__del__`` methods
+    and weakref callbacks, such as the one importlib runs as it frees a
+    module's lock: an interruption raised there would not stop the run.
+    """
+    if frame is None:
+        return False
+    code = frame.f_code
+    return code.co_name == "__del__" or (
+        code.co_filename.startswith("<frozen importlib") and code.co_name == "cb"
+    )
+
+
+def raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    if swallows_exceptions(frame):  # send it again in a moment, to be raised somewhere safe
+        threading.Timer(RETRY_SECONDS, os.kill, (os.getpid(), signum)).start()
+        return
     raise Interrupted(signum)
 
 

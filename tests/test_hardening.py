@@ -750,3 +750,17 @@ def test_the_package_carries_its_license():
     root = Path(__file__).resolve().parent.parent
     assert "MIT License" in (root / "LICENSE").read_text()
     assert 'requires = ["setuptools>=77"]' in (root / "pyproject.toml").read_text()
+
+
+def test_an_interruption_where_python_would_swallow_it_is_raised_a_moment_later():
+    from mapreduce.interrupts import Interrupted, interrupting
+
+    class RaisesInDel:
+        def __del__(self) -> None:
+            signal.raise_signal(signal.SIGINT)  # arrives inside __del__: would be lost
+
+    with pytest.raises(Interrupted), interrupting(signal.SIGINT):
+        RaisesInDel()  # collected at once; the handler runs inside __del__
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
