@@ -47,6 +47,7 @@ from tests.helpers import (
     mapreduce_cli,
     start_cli,
     wait_for,
+    worker_pid,
     workers_of,
 )
 from tests.oracle import oracle_sort
@@ -571,7 +572,7 @@ def test_a_worker_lost_between_phases_is_replaced(name, corpus):
 
     def kill_after_the_map_phase(phase: str, done: int, total: int) -> None:
         if phase == "map" and done == total and not killed:
-            victim = workers_of(os.getpid())[0]
+            victim = psutil.Process(min(pids))
             victim.kill()
             victim.wait(5)
             killed.append(victim.pid)
@@ -579,6 +580,7 @@ def test_a_worker_lost_between_phases_is_replaced(name, corpus):
 
     checked = driver.plan(WordCount(), [str(corpus)], backend, reducers=2)
     with backend:
+        pids = {pid for _, pid in backend.run(worker_pid, range(8))}  # this pool's own workers
         result = driver.execute(checked, backend, kill_after_the_map_phase)
     assert killed
     assert "".join(result.lines()) == expected(LINES)
