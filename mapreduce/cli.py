@@ -178,7 +178,7 @@ def command_run(args: argparse.Namespace) -> int:
         finally:
             if progress:
                 progress.finish()
-        with result:
+        with result, write_errors(f"output {args.output}" if args.output else "standard output"):
             write_all(output, result.lines())
     if result.partial:
         report_skipped(result)

@@ -157,16 +157,16 @@ def destination(path: str) -> Iterator[int]:
             )
             keep_or_set_mode(fd, target)
     try:
-        with write_errors(f"output {path}"):
-            yield fd
+        yield fd
     except BaseException:
         os.close(fd)
         if temporary:
             os.unlink(temporary)
         raise
-    os.close(fd)
-    if temporary:
-        os.replace(temporary, target)
+    with write_errors(f"output {path}"):
+        os.close(fd)
+        if temporary:
+            os.replace(temporary, target)
 
 
 def keep_or_set_mode(fd: int, target: str) -> None:
@@ -192,8 +192,7 @@ def standard_output() -> Iterator[int]:
     results = os.dup(1)
     os.dup2(2, 1)
     try:
-        with write_errors("standard output"):
-            yield results
+        yield results
     finally:
         sys.stdout.flush()
         os.dup2(results, 1)
