@@ -572,10 +572,11 @@ def test_a_worker_lost_between_phases_is_replaced(name, corpus):
 
     def kill_after_the_map_phase(phase: str, done: int, total: int) -> None:
         if phase == "map" and done == total and not killed:
-            victim = psutil.Process(min(pids))
-            victim.kill()
-            victim.wait(5)
-            killed.append(victim.pid)
+            victim = min(pids)
+            os.kill(victim, signal.SIGKILL)
+            # not psutil's wait(): it would reap the pool's child, which then never sees it die
+            wait_for(lambda: not alive(victim), "the worker's death")
+            killed.append(victim)
             time.sleep(0.5)  # let the pool notice before the reduce phase starts
 
     checked = driver.plan(WordCount(), [str(corpus)], backend, reducers=2)
