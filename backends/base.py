@@ -180,8 +180,8 @@ def prepare_worker() -> None:
     workers end when they next talk to it).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if signum is not None:
+    for signum in STOPPING_SIGNALS:
+        if signum != signal.SIGINT:
             signal.signal(signum, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -5,11 +5,11 @@ never returns: waiting for its result would hang forever.  So this backend
 waits in short slices and, between them, checks that every worker it started
 is still alive; a dead one raises ``WorkerLost``.
 
-``Pool.terminate`` alone can hang in two ways, so ``close`` prepares for it:
+``Pool.terminate`` alone can hang in two ways, so closing prepares for it:
 it waits without limit for workers that ignore SIGTERM or are frozen
 (SIGSTOP), and it takes the task queue's lock, which an idle worker holds
 while it waits for a task, so a worker killed while idle holds it forever.
-``close`` therefore stops the pool's respawning, stops the workers itself
+``_stop`` therefore stops the pool's respawning, stops the workers itself
 (SIGTERM, then SIGKILL), frees the locks a dead worker may hold, and only
 then lets ``terminate`` join the pool's threads.
 """

@@ -88,16 +88,18 @@ class Analysis:
             and all(getattr(cell, name) == value for name, value in fields.items())
         ]
 
+    def citable(self, cell: Cell) -> bool:
+        """Whether a finding may quote the cell: right output, a speedup, and not suspect."""
+        return self.interval(cell) is not None and not self.suspect(cell)
+
     def leaders(self, cells: Sequence[Cell]) -> list[Cell]:
-        """The cells tied for the highest speedup (one: a winner), right output and not suspect.
+        """The citable cells tied for the highest speedup (one: a winner).
 
         Cells are compared by their intervals: one is ahead only when its
         interval lies wholly above the other's.
         """
-        good = [c for c in cells if self.interval(c) is not None and not self.suspect(c)]
-        by_name = {str(index): cell for index, cell in enumerate(good)}
-        ranked = leaders({name: self.interval(cell) for name, cell in by_name.items()})
-        return [by_name[name] for name in ranked]
+        good = [cell for cell in cells if self.citable(cell)]
+        return [good[i] for i in leaders({i: self.interval(c) for i, c in enumerate(good)})]
 
 
 def paired_interval(cell: Cell, reference: Cell | None) -> Interval | None:

@@ -68,8 +68,7 @@ def by_workload(analysis: Analysis, workload: str) -> str | None:
 
 def cell_at(analysis: Analysis, job: str, backend: str, workers: int) -> Cell | None:
     found = analysis.select("matrix", job=job, backend=backend, workers=workers)
-    good = found and analysis.matches(found[0]) and not analysis.suspect(found[0])
-    return found[0] if good else None
+    return found[0] if found and analysis.citable(found[0]) else None
 
 
 def describe(analysis: Analysis, cell: Cell) -> str:

@@ -17,6 +17,9 @@ import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+K = TypeVar("K")
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000
@@ -84,10 +87,10 @@ def speedup_text(interval: Interval | None) -> str:
     return f"{ratio_text(interval.median)} [{1 / interval.high:.2f}, {1 / interval.low:.2f}]"
 
 
-def leaders(speedups: dict[str, Interval]) -> list[str]:
-    """The names whose speedups cannot be told apart from the best one's: one name is a winner.
+def leaders(speedups: dict[K, Interval]) -> list[K]:
+    """The keys whose speedups cannot be told apart from the best one's: one key is a winner.
 
-    Ranked by median; every name whose interval reaches the leader's lower
+    Ranked by median; every key whose interval reaches the leader's lower
     bound is tied with it.
     """
     ranked = sorted(speedups, key=lambda name: speedups[name].median, reverse=True)

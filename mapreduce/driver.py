@@ -44,10 +44,10 @@ SPLITS_PER_WORKER = 4
 MAX_REDUCERS = 10_000
 """Each map task keeps a bucket per reducer: more than this is a mistake that eats memory."""
 
-PICKLE_HINT = "; a task's keys and values must pickle to travel between processes"
-
 MAX_SPLITS = 100_000
 """More map tasks than this costs more in descriptors and round trips than it could save."""
+
+PICKLE_HINT = "; a task's keys and values must pickle to travel between processes"
 
 
 @dataclass(frozen=True)
