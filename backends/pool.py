@@ -91,10 +91,11 @@ class PoolBackend(ProcessBackend):
         pool._worker_handler.join(STOP_GRACE_SECONDS)
         stop_processes({*self._processes, *pool._pool})
         free(pool._inqueue._rlock)  # only workers take it
-        # The task handler, told to finish, puts a last message on the result
-        # queue: if it cannot within a moment, a dead worker holds that lock.
+        # The result queue's lock: a worker stopped while it sent a result holds
+        # it.  The task handler, told to finish, takes it for a moment to send a
+        # last message; once it is done, or stuck behind a dead holder, any
+        # holder is dead.
         pool._task_handler.join(POLL_SECONDS)
-        if pool._task_handler.is_alive():
-            free(pool._outqueue._wlock)
+        free(pool._outqueue._wlock)
         pool.terminate()
         pool.join()
