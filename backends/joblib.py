@@ -10,6 +10,7 @@ worker joblib runs the tasks in the calling process, as joblib itself chooses.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator, Sequence
 
 import joblib
@@ -21,8 +22,12 @@ from backends.base import (
     T,
     broken_pool_is_worker_lost,
     call_indexed,
+    environment_kept,
     prepare_worker,
 )
+
+QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
+"""A warnings filter for the messages of loky's resource tracker, which all begin so."""
 
 
 class JoblibBackend(ProcessBackend):
@@ -39,6 +44,17 @@ class JoblibBackend(ProcessBackend):
     def available_start_methods(cls) -> list[str]:
         """loky's own fork+exec everywhere, and the platform's ``spawn`` or ``forkserver``."""
         return ["loky", *super().available_start_methods()]
+
+    def open(self) -> JoblibBackend:
+        # loky's resource tracker, started with the pool, prints "leaked semlock"
+        # warnings when a run stopped during start-up leaves it a semaphore that
+        # loky has already removed: noise after the one-line error.  The tracker
+        # is told to keep its own warnings to itself; nothing else is filtered.
+        with environment_kept():
+            os.environ["PYTHONWARNINGS"] = ",".join(
+                filter(None, [os.environ.get("PYTHONWARNINGS"), QUIET_TRACKER])
+            )
+            return super().open()
 
     def _start(self) -> None:
         with joblib.parallel_config(
