@@ -65,6 +65,10 @@ class Plan:
     """Retries and bad-record skipping; ``max_attempts`` also bounds lost-worker restarts."""
 
 
+PHASES = ("map", "shuffle", "reduce", "merge")
+"""The phases of a run, in order; ``RunResult.seconds`` times each."""
+
+
 @dataclass
 class RunResult:
     """The output of a run, with its digest, counters and timings.
@@ -82,7 +86,13 @@ class RunResult:
     counters: Counter[str]
     """Summed over the steps; a later step's also appear as ``step2.<name>``."""
     seconds: dict[str, float]
-    """Wall seconds per phase (map, shuffle, reduce, merge, over all steps) and in total."""
+    """Wall seconds per phase (map, shuffle, reduce, merge, over all steps) and in total.
+
+    ``shuffle`` is the cost of moving intermediate data: the driver's hand-off
+    between the phases, plus the share of the map and reduce phases that
+    their tasks spent partitioning and sending (map), or receiving and
+    sorting (reduce) the pairs.  What the pipes themselves take stays in
+    the map and reduce phases."""
     format_line: Callable[[Any, Any], str] = field(repr=False, default=format_pair)
     worker_pids: set[int] = field(default_factory=set)
     spill_folder: str | None = None
@@ -269,16 +279,19 @@ def run_step(
         raise
     except Exception as exc:
         raise JobError(f"{step.name}: prepare failed: {one_line(exc)}") from exc
-    total = len(splits)
+    total, pack = len(splits), backend.pickles and folder is None
     map_tasks = [
-        MapTask(step, i, total, split, reducers, folder, policy) for i, split in enumerate(splits)
+        MapTask(step, i, total, split, reducers, folder, policy, pack)
+        for i, split in enumerate(splits)
     ]
     map_outputs = run_phase(backend, run_map_task, map_tasks, "map", progress, counters)
     seconds["map"] = time.perf_counter() - start
 
     start = time.perf_counter()
     reduce_tasks = [
-        ReduceTask(step, r, reducers, [output.pairs[r] for output in map_outputs], folder, policy)
+        ReduceTask(
+            step, r, reducers, [output.pairs[r] for output in map_outputs], folder, policy, pack
+        )
         for r in range(reducers)
     ]
     seconds["shuffle"] = time.perf_counter() - start
@@ -292,8 +305,18 @@ def run_step(
             if isinstance(spilled, str):
                 os.remove(spilled)
     seconds["reduce"] = time.perf_counter() - start
+    for phase, outputs in (("map", map_outputs), ("reduce", reduce_outputs)):
+        moving = seconds[phase] * shuffle_share(outputs)
+        seconds[phase] -= moving
+        seconds["shuffle"] += moving
     partitions = [output.pairs for output in reduce_outputs]
     return StepResult(partitions, map_outputs + reduce_outputs, seconds, counters)
+
+
+def shuffle_share(outputs: list[TaskOutput]) -> float:
+    """The share of the tasks' time they spent moving intermediate data."""
+    total = sum(output.seconds for output in outputs)
+    return sum(output.shuffle_seconds for output in outputs) / total if total else 0.0
 
 
 def execute(plan: Plan, backend: Backend, progress: Progress | None = None) -> RunResult:

@@ -2,9 +2,12 @@
 
 In memory, each map task sends its R buckets back to the driver, which hands
 bucket r of every map task to reduce task r: simple, and fine while the pairs
-are small.  Through files, each map task writes one file per partition into a
-temporary folder and sends back only the paths; each reduce task reads its
-own files and writes its output to a file, which the driver merges lazily.
+are small.  When the backend pickles what travels (processes), a map task
+pickles each bucket itself: the driver then passes bytes along without
+unpickling and pickling them again, and the bytes are counted.  Through
+files, each map task writes one file per partition into a temporary folder
+and sends back only the paths; each reduce task reads its own files and
+writes its output to a file, which the driver merges lazily.
 The driver then never holds the intermediate data or the output itself, so
 memory stays bounded as inputs grow (the paper's map tasks write to local
 disk for the same reason).
@@ -25,8 +28,8 @@ from mapreduce.errors import MapReduceError
 from mapreduce.partition import mixed_keys
 
 Pair = tuple[Any, Any]
-Spilled = list[Pair] | str
-"""A partition's pairs, or the path of a file holding them."""
+Spilled = list[Pair] | bytes | str
+"""A partition's pairs: as they are, pickled, or the path of a file holding them."""
 
 MODES = ("auto", "memory", "disk")
 DISK_ABOVE = 64_000_000
@@ -73,16 +76,18 @@ def choose(mode: str, input_bytes: int) -> str:
     return mode
 
 
-def write_pairs(path: str, pairs: list[Pair]) -> int:
-    """Write ``pairs`` to ``path`` in pickled chunks; return the bytes written."""
+def write_pairs(path: str, pairs: list[Pair]) -> None:
+    """Write ``pairs`` to ``path`` in pickled chunks."""
     with open(path, "wb") as file:
         for at in range(0, len(pairs), CHUNK):
             pickle.dump(pairs[at : at + CHUNK], file, protocol=pickle.HIGHEST_PROTOCOL)
-        return file.tell()
 
 
 def read_pairs(spilled: Spilled) -> Iterator[Pair]:
     """The pairs of a partition held in memory or written by ``write_pairs``."""
+    if isinstance(spilled, bytes):
+        yield from pickle.loads(spilled)
+        return
     if not isinstance(spilled, str):
         yield from spilled
         return
@@ -94,13 +99,14 @@ def read_pairs(spilled: Spilled) -> Iterator[Pair]:
                 return
 
 
-def spill(folder: str | None, name: str, pairs: list[Pair], counters: dict) -> Spilled:
-    """``pairs`` as they are (memory shuffle), or written to ``folder/name`` (disk shuffle)."""
+def spill(pairs: list[Pair], folder: str | None, name: str, pack: bool = False) -> Spilled:
+    """``pairs`` as they are or pickled (``pack``) for the memory shuffle, or written to
+    ``folder/name`` for the disk shuffle."""
     if folder is None:
-        return pairs
+        return pickle.dumps(pairs, protocol=pickle.HIGHEST_PROTOCOL) if pack else pairs
     path = os.path.join(folder, name)
     try:
-        counters["shuffle_bytes"] += write_pairs(path, pairs)
+        write_pairs(path, pairs)
     except OSError as exc:
         raise MapReduceError(
             f"cannot write the shuffle file {path}: {exc.strerror}; the disk shuffle writes "
@@ -108,6 +114,13 @@ def spill(folder: str | None, name: str, pairs: list[Pair], counters: dict) -> S
             "folder that has it, or use --shuffle memory"
         ) from None
     return path
+
+
+def size_of(spilled: Spilled) -> int:
+    """Bytes a partition takes on its way: pickled or in its file (0 if kept as objects)."""
+    if isinstance(spilled, bytes):
+        return len(spilled)
+    return os.path.getsize(spilled) if isinstance(spilled, str) else 0
 
 
 def merged(partitions: Iterable[Spilled]) -> Iterator[Pair]:

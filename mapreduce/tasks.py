@@ -15,6 +15,7 @@ import functools
 import itertools
 import os
 import reprlib
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -26,7 +27,7 @@ from mapreduce.errors import MapReduceError, TaskError, one_line
 from mapreduce.interrupts import Interrupted
 from mapreduce.job import Job, Pair
 from mapreduce.partition import check_key, mixed_keys
-from mapreduce.shuffle import Spilled, read_pairs, spill
+from mapreduce.shuffle import Spilled, read_pairs, size_of, spill
 from mapreduce.splits import FileSplit
 
 COMBINE_EVERY = 200_000
@@ -63,6 +64,8 @@ class MapTask:
     spill_folder: str | None = None
     """Where to write the partitions (disk shuffle); None keeps them in memory."""
     policy: FaultPolicy = field(default_factory=FaultPolicy)
+    pack: bool = False
+    """Pickle the partitions kept in memory (they travel to another process anyway)."""
 
     def __str__(self) -> str:
         return str(self.split)
@@ -74,9 +77,10 @@ class ReduceTask:
     index: int
     total: int
     inputs: list[Spilled]
-    """Bucket ``index`` of every map task, in map task order (pairs, or a file of them)."""
+    """Bucket ``index`` of every map task, in map task order (pairs, pickled or in a file)."""
     spill_folder: str | None = None
     policy: FaultPolicy = field(default_factory=FaultPolicy)
+    pack: bool = False
 
     def __str__(self) -> str:
         return f"partition {self.index}"
@@ -91,6 +95,11 @@ class TaskOutput:
     pid: int = field(default_factory=os.getpid)
     skipped: list[str] = field(default_factory=list)
     """Where the first few skipped bad records were, and why."""
+    seconds: float = 0.0
+    """Wall seconds the task ran (its last attempt)."""
+    shuffle_seconds: float = 0.0
+    """Of those, the seconds spent moving intermediate data: partitioning and sending it
+    (map), receiving and sorting it (reduce)."""
 
 
 Task = TypeVar("Task", MapTask, ReduceTask)
@@ -220,6 +229,7 @@ def partitioned(job: Job, pairs: list[Pair], reducers: int) -> list[list[Pair]]:
 @guarded("map")
 def run_map_task(task: MapTask) -> TaskOutput:
     """Map one split, combine locally, and partition the pairs into R buckets."""
+    started = time.perf_counter()
     job, counters, skipped = task.job, Counter(), []
     if task.policy.skip_bad_records:
         pairs = map_skipping_bad_records(job, task.split, counters, skipped)
@@ -231,16 +241,22 @@ def run_map_task(task: MapTask) -> TaskOutput:
     else:
         pairs = combined_pairs(job, pairs, counters)
     counters["combine_output_pairs"] += len(pairs)
+    moving = time.perf_counter()
     buckets = partitioned(job, pairs, task.reducers)
     folder = task.spill_folder
     names = [f"map-{task.index:05d}-part-{r:04d}.pickle" for r in range(task.reducers)]
-    spilled = [spill(folder, n, b, counters) for n, b in zip(names, buckets, strict=True)]
-    return TaskOutput(spilled, counters, skipped=skipped)
+    spilled = [spill(b, folder, n, task.pack) for n, b in zip(names, buckets, strict=True)]
+    counters["shuffle_bytes"] += sum(map(size_of, spilled))
+    done = time.perf_counter()
+    return TaskOutput(
+        spilled, counters, skipped=skipped, seconds=done - started, shuffle_seconds=done - moving
+    )
 
 
 @guarded("reduce")
 def run_reduce_task(task: ReduceTask) -> TaskOutput:
     """Sort one partition's pairs by key and reduce each key's values, in key order."""
+    started = time.perf_counter()
     job, counters = task.job, Counter()
     pairs = list(itertools.chain.from_iterable(map(read_pairs, task.inputs)))
     try:
@@ -250,6 +266,7 @@ def run_reduce_task(task: ReduceTask) -> TaskOutput:
             check_key(key)
         raise mixed_keys(exc) from None
     counters["reduce_input_pairs"] += len(pairs)
+    sorted_at = time.perf_counter()
     output: list[Pair] = []
     for key, group in itertools.groupby(pairs, key=first):
         check_key(key)
@@ -262,4 +279,6 @@ def run_reduce_task(task: ReduceTask) -> TaskOutput:
         raise mixed_keys(exc) from None
     counters["output_records"] += len(output)
     name = f"reduce-{task.index:04d}.pickle"
-    return TaskOutput(spill(task.spill_folder, name, output, counters), counters)
+    spilled = spill(output, task.spill_folder, name, task.pack)
+    seconds = time.perf_counter() - started
+    return TaskOutput(spilled, counters, seconds=seconds, shuffle_seconds=sorted_at - started)
