@@ -45,6 +45,10 @@ REGISTRY: dict[str, Entry] = {
 PROCESS_BACKENDS = ("pool", "futures", "joblib")
 """The backends whose workers are processes started on this machine."""
 
+SCALE_OUT_BACKENDS = ("dask",)
+"""The backends for work that outgrows one machine; their scheduler runs in the calling
+process (on one machine, in the calling process's own threads)."""
+
 
 def names() -> list[str]:
     """Every registered backend name, sorted."""
@@ -98,6 +102,7 @@ def create(
 
 __all__ = [
     "PROCESS_BACKENDS",
+    "SCALE_OUT_BACKENDS",
     "Backend",
     "BackendError",
     "ProcessBackend",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import random
 import shlex
 import sys
 import tempfile
@@ -18,18 +19,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import backends
-from compare import experiments, plots
-from compare.analysis import Analysis
-from compare.copies import check_copies
-from compare.datasets import Dataset
-from compare.environment import collect_environment
-from compare.findings import findings
-from compare.measure import Cell, measure
-from compare.presets import PRESETS
-from compare.progress import StudyProgress
-from compare.report import render
-from compare.results import write_csv, write_json
-from compare.tables import all_tables, render_tables
+from compare.analyse.analysis import Analysis
+from compare.analyse.checks import check_copies
+from compare.analyse.findings import findings
+from compare.analyse.statistics import SEED
+from compare.cells import Cell
+from compare.design import experiments
+from compare.design.datasets import Dataset
+from compare.design.presets import PRESETS, Preset
+from compare.measure.environment import collect_environment
+from compare.measure.progress import StudyProgress
+from compare.measure.results import write_csv, write_json
+from compare.measure.rounds import ExtraTime, batches, measure, measure_wide, too_wide
+from compare.render import plots
+from compare.render.report import render
+from compare.render.tables import all_tables, render_tables
 from mapreduce.catalog import catalog
 from mapreduce.cli import OneLineParser, positive_int
 from mapreduce.datasets import data_dir
@@ -95,7 +99,7 @@ def plan_cells(args: argparse.Namespace) -> tuple[list[Cell], list[Dataset], lis
             (preset.start_method, experiments.start_method),
         ):
             if sweep and (not args.jobs or sweep.job in args.jobs):
-                cells += build(sweep, names)
+                cells += build(preset, names)
     real: list[Dataset] = []
     if preset.shakespeare_copies and not args.no_real_text and not args.jobs:
         try:
@@ -106,10 +110,26 @@ def plan_cells(args: argparse.Namespace) -> tuple[list[Cell], list[Dataset], lis
     return cells, real, notes
 
 
+def run_study(cells: Sequence[Cell], preset: Preset, repeat: int) -> None:
+    """Measure every batch of cells in plan order (the matrix first), with progress."""
+    planned = batches(cells)
+    progress = StudyProgress(planned, repeat)
+    extra, rng = ExtraTime(preset.extra_seconds), random.Random(SEED)
+    for batch in planned:
+        if any(cell.backend == experiments.BEST_PROCESS for cell in batch.cells):
+            experiments.choose_best_process(cells, Analysis(cells).speedup)
+        progress(batch)
+        measure(batch, repeat, rng)
+    wide = [c for batch in planned for c in batch.cells if not c.error and too_wide(c)]
+    if preset.extra_rounds and wide:
+        progress.say(f"extra rounds for the {len(wide)} cells whose interval is over 10% wide")
+        measure_wide(planned, preset.extra_rounds, extra, rng)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["merge"]:
-        from compare.merge import main as merge_main
+        from compare.render.merge import main as merge_main
 
         return merge_main(argv[1:])
     args = build_parser().parse_args(argv)
@@ -139,10 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     environment = collect_environment(args.output)
 
     cells, real, notes = plan_cells(args)
-    progress = StudyProgress(len(cells))
-    for cell in cells:
-        progress(cell)
-        measure(cell, repeat)
+    run_study(cells, preset, repeat)
 
     analysis = Analysis(cells)
     datasets = {c.source.name: c.source.describe() for c in cells}
@@ -151,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "preset": preset.name,
         "preset_description": preset.description,
         "repeat": repeat,
+        "extra_rounds": preset.extra_rounds,
         "environment": environment,
         "datasets": list(datasets.values()),
         "checks": [check for dataset in real if (check := check_copies(analysis, dataset))],

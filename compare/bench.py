@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import psutil
 from tabulate import tabulate
 
-from compare.baselines import dask_available
-from compare.datasets import generated
-from compare.statistics import ratio_text
+from compare.analyse.statistics import ratio_text
+from compare.design.baselines import dask_available
+from compare.design.datasets import generated
 from mapreduce.cli import OneLineParser, positive_int, size
 from mapreduce.sizes import parse_size
 

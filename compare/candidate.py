@@ -12,7 +12,7 @@ import sys
 import time
 from collections import Counter
 
-from compare.baselines import BASELINES
+from compare.design.baselines import BASELINES
 from jobs.wordcount import WordCount
 from mapreduce import driver
 from mapreduce.output import digest, format_lines

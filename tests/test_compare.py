@@ -10,12 +10,12 @@ import statistics
 import pytest
 
 import backends
-from compare import experiments
 from compare.__main__ import main
-from compare.baselines import dask_available
-from compare.datasets import stdlib
-from compare.presets import PRESETS
-from compare.results import read_json
+from compare.design import experiments
+from compare.design.baselines import dask_available
+from compare.design.datasets import stdlib
+from compare.design.presets import PRESETS
+from compare.measure.results import read_json
 
 QUICK = ["--jobs", "wordcount,pi", "--repeat", "2", "--no-sweeps", "--workers", "1,2"]
 
@@ -56,7 +56,7 @@ def test_a_study_writes_every_file_and_passes(tmp_path, capsys):
 
 
 def test_each_backend_has_one_colour_and_marker_in_every_figure():
-    from compare.plots import STYLES
+    from compare.render.plots import STYLES
 
     assert set(STYLES) == set(backends.names())
     assert len({style["color"] for style in STYLES.values()}) == len(STYLES)

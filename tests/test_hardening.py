@@ -680,15 +680,18 @@ def test_what_a_job_prints_goes_to_standard_error_not_into_the_results(name, tmp
 
 
 def test_a_platform_with_only_spawn_offers_only_spawn(monkeypatch, corpus, capsys):
-    from compare.experiments import Sweep, start_method
+    from dataclasses import replace
+
+    from compare.design.experiments import start_method
+    from compare.design.presets import PRESETS, Sweep
 
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert exit_status(["run", "wordcount", str(corpus), "-b", "pool", "--start-method", "fork"])
     one_error_line(
         capsys.readouterr().err, r"cannot use start method 'fork' here; choose from: spawn$"
     )
-    sweep = Sweep("wordcount", 10_000, 1)
-    methods = {c.start_method for c in start_method(sweep, ["pool", "futures", "joblib"])}
+    preset = replace(PRESETS["smoke"], start_method=Sweep("wordcount", 10_000))
+    methods = {c.start_method for c in start_method(preset, ["pool", "futures", "joblib"])}
     assert methods - {None} == {"spawn", "loky"}  # None: the sequential reference
 
 
@@ -738,7 +741,7 @@ def test_the_console_scripts_work_from_a_folder_that_shadows_the_packages(corpus
 
 
 def test_the_report_names_the_commit_whatever_the_output_folder(tmp_path):
-    from compare.environment import collect_commit
+    from compare.measure.environment import collect_commit
 
     inside = collect_commit("docs/reference")
     outside = collect_commit(str(tmp_path))

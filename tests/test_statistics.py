@@ -5,17 +5,17 @@ from __future__ import annotations
 import math
 import statistics
 
-from compare.analysis import Analysis
-from compare.findings import findings
-from compare.measure import Cell, Sample
-from compare.statistics import (
+from compare.analyse.analysis import Analysis
+from compare.analyse.findings import findings
+from compare.analyse.statistics import (
     Interval,
     leaders,
     median_interval,
     speedup_text,
     suspect,
 )
-from compare.tables import all_tables
+from compare.cells import Cell, Sample
+from compare.render.tables import all_tables
 
 
 def test_the_interval_holds_the_median_and_lies_within_the_samples():

@@ -14,10 +14,10 @@ from typing import Any
 from tabulate import tabulate
 
 from backends import PROCESS_BACKENDS
-from compare.analysis import Analysis
-from compare.measure import Cell
-from compare.results import PHASES
-from compare.statistics import speedup_text
+from compare.analyse.analysis import Analysis
+from compare.analyse.statistics import speedup_text
+from compare.cells import Cell
+from mapreduce.driver import PHASES
 from mapreduce.sizes import format_size
 
 
@@ -95,10 +95,10 @@ def matrix_tables(analysis: Analysis) -> list[Table]:
                 phases = [seconds(cell.phase_median(p)) if cell.samples else "-" for p in PHASES]
                 timing = timing_columns(analysis, number, cell)[:-1]
                 rows.append([cell.backend, cell.workers, *timing, *phases, number])
-        dataset = next(c for c in analysis.cells if c.job == job and c.experiment == "matrix")
+        first = next(c for c in analysis.cells if c.job == job and c.experiment == "matrix")
         tables.append(
             Table(
-                f"{job} ({dataset.dataset}, {format_size(dataset.input_bytes)})",
+                f"{job} ({first.dataset}, {format_size(first.input_bytes)})",
                 ["backend", "workers", *TIMING_HEADERS[:-1], *PHASES, "#"],
                 rows,
             )
@@ -186,6 +186,73 @@ def headline_table(analysis: Analysis) -> Table | None:
     return Table(HEADLINE, headers, rows)
 
 
+INPUTS = "Inputs and their sequential times"
+
+
+def matrix_references(analysis: Analysis) -> list[tuple[int, Cell]]:
+    """Each matrix job's sequential cell, with its number."""
+    return [
+        (number, cell)
+        for number, cell in enumerate(analysis.cells)
+        if cell.experiment == "matrix" and cell.backend == "sequential" and cell.samples
+    ]
+
+
+def inputs_table(analysis: Analysis) -> Table | None:
+    """What each matrix job ran on, and how long one sequential run of it took."""
+    rows = [
+        [cell.job, cell.dataset, format_size(cell.input_bytes), seconds(cell.median),
+         spread(cell), len(cell.samples), number]
+        for number, cell in matrix_references(analysis)
+    ]  # fmt: skip
+    headers = ["job", "input", "bytes", "sequential median (s)", "min-max (s)", "runs", "#"]
+    return Table(INPUTS, headers, rows) if rows else None
+
+
+def shuffle_table(analysis: Analysis) -> Table | None:
+    """Per matrix job, what its map tasks send to the reducers and what moving it costs."""
+    rows = []
+    for _, reference in matrix_references(analysis):
+        cells = analysis.select("matrix", job=reference.job, workers=analysis.cores)
+        best = fastest(analysis, [c for c in cells if c.backend in PROCESS_BACKENDS])
+        if best is None:
+            continue
+        moved = best.samples[0].shuffled
+        if not moved:  # measured before the study counted it
+            continue
+        share = best.phase_median("shuffle") / best.median
+        rows.append(
+            [
+                reference.job,
+                moved["tasks"],
+                f"{moved['pairs']:,}",
+                format_size(moved["bytes"]),
+                format_size(moved["bytes"] / moved["tasks"]),
+                seconds(reference.phase_median("shuffle")),
+                f"{best.backend} x{best.workers}",
+                seconds(best.phase_median("shuffle")),
+                percent(share),
+                vs_sequential(analysis, best),
+                analysis.cells.index(best),
+            ]
+        )
+    headers = [
+        "job", "map tasks", "pairs sent", "pickled", "a map task", "sequential shuffle (s)",
+        "process cell", "its shuffle (s)", "share of its time", "vs sequential [95% CI]", "#",
+    ]  # fmt: skip
+    note = (
+        "Pairs and pickled bytes the map tasks send to the reducers (after the combiner), as "
+        "the fastest process cell at the core count moves them; the shuffle phase is the "
+        "driver's hand-off plus the tasks' time partitioning and pickling (map) and "
+        "unpickling and sorting (reduce). Sequential moves no bytes: it passes the pairs "
+        "themselves."
+    )
+    return Table(SHUFFLE, headers, rows, note) if rows else None
+
+
+SHUFFLE = "Shuffle: what moves between map and reduce"
+
+
 def all_tables(analysis: Analysis) -> list[Table]:
     sweeps = [
         sweep_table(analysis, "granularity", "Task granularity", "map tasks"),
@@ -196,8 +263,9 @@ def all_tables(analysis: Analysis) -> list[Table]:
             analysis, "baselines", "Baselines: word count without the framework", "job and input"
         ),
     ]
+    first = [headline_table(analysis), inputs_table(analysis), shuffle_table(analysis)]
     return (
-        [table for table in [headline_table(analysis)] if table]
+        [table for table in first if table]
         + matrix_tables(analysis)
         + [table for table in sweeps if table]
     )
@@ -205,4 +273,10 @@ def all_tables(analysis: Analysis) -> list[Table]:
 
 def render_tables(tables: list[Table], tablefmt: str) -> str:
     """Every table, titled, in one tabulate format (``latex_booktabs``, ``github``, ...)."""
-    return "\n\n".join(f"{t.title}\n\n{t.render(tablefmt)}" for t in tables) + "\n"
+    return (
+        "\n\n".join(
+            f"{t.title}\n\n{t.render(tablefmt)}" + (f"\n\n{t.note}" if t.note else "")
+            for t in tables
+        )
+        + "\n"
+    )

@@ -8,18 +8,26 @@ digest is the reference and whose time is the baseline for speedups.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import backends
-from backends import PROCESS_BACKENDS
-from compare.baselines import BASELINES, dask_available
-from compare.datasets import Dataset, generated, shakespeare, stdlib
-from compare.measure import BASELINE, Cell
-from compare.presets import Preset, Sweep, io_worker_counts, worker_counts
+from backends import PROCESS_BACKENDS, SCALE_OUT_BACKENDS
+from compare.cells import BASELINE, Cell
+from compare.design.baselines import BASELINES, dask_available
+from compare.design.datasets import Dataset, generated, shakespeare, stdlib
+from compare.design.presets import Preset, worker_counts
 from mapreduce.catalog import find_job
 
 
-def cell(experiment: str, job: str, dataset: Dataset, backend: str, workers: int, **extra) -> Cell:
+def cell(
+    preset: Preset,
+    experiment: str,
+    job: str,
+    dataset: Dataset,
+    backend: str,
+    workers: int,
+    **extra,
+) -> Cell:
     return Cell(
         experiment=experiment,
         job=job,
@@ -28,12 +36,9 @@ def cell(experiment: str, job: str, dataset: Dataset, backend: str, workers: int
         source=dataset,
         backend=backend,
         workers=1 if backend == "sequential" else workers,
+        shuffle=preset.shuffle,
         **extra,
     )
-
-
-SCALE_OUT = ("dask",)
-"""Backends for work that outgrows one machine (see ``Preset.scale_out_jobs``)."""
 
 
 def matrix(
@@ -43,7 +48,7 @@ def matrix(
     workers: Sequence[int] | None,
     named: Sequence[str] = (),
 ) -> list[Cell]:
-    """Every job × backend × worker count (I/O-bound jobs get more workers).
+    """Every job × backend × the preset's worker counts (I/O-bound jobs get more workers).
 
     A scale-out backend not ``named`` by the user runs only the preset's
     ``scale_out_jobs``, at the core count.
@@ -51,52 +56,77 @@ def matrix(
     cells = []
     for job in jobs:
         dataset = generated(job, preset.sizes[job])
-        counts = workers or (
-            io_worker_counts() if find_job(job).workload == "io" else worker_counts()
-        )
-        cells.append(cell("matrix", job, dataset, "sequential", 1))
+        io = find_job(job).workload == "io"
+        counts = workers or worker_counts(io, preset.full_grid)
+        cells.append(cell(preset, "matrix", job, dataset, "sequential", 1))
         for name in names:
             if name == "sequential":
                 continue
-            if name in SCALE_OUT and name not in named:
+            if name in SCALE_OUT_BACKENDS and name not in named:
                 if job not in preset.scale_out_jobs:
                     continue
                 scale_out_counts = workers or [os.cpu_count() or 1]
-                cells += [cell("matrix", job, dataset, name, n) for n in scale_out_counts]
+                cells += [cell(preset, "matrix", job, dataset, name, n) for n in scale_out_counts]
             else:
-                cells += [cell("matrix", job, dataset, name, n) for n in counts]
+                cells += [cell(preset, "matrix", job, dataset, name, n) for n in counts]
     return cells
 
 
-def granularity(sweep: Sweep, names: Sequence[str]) -> list[Cell]:
+def granularity(preset: Preset, names: Sequence[str]) -> list[Cell]:
     """One input cut into ever more, ever smaller map tasks, at 2 workers."""
+    sweep = preset.granularity
     dataset = generated(sweep.job, sweep.size)
     chosen = [n for n in ("sequential", "threads", "pool") if n in names]
     return [
-        cell("granularity", sweep.job, dataset, name, 2, splits=splits)
+        cell(preset, "granularity", sweep.job, dataset, name, 2, splits=splits)
         for splits in sweep.values
         for name in chosen
     ]
 
 
-def input_size(sweep: Sweep, names: Sequence[str]) -> list[Cell]:
-    """The same job on growing inputs, at 2 workers."""
-    chosen = [n for n in ("sequential", "pool") if n in names]
+BEST_PROCESS = "best process"
+"""Stands for the process backend fastest on the job in the matrix (``choose_best_process``)."""
+
+
+def input_size(preset: Preset, names: Sequence[str]) -> list[Cell]:
+    """The same job on growing inputs on sequential, threads and the best process backend,
+    at the core count."""
+    sweep, cores = preset.input_size, os.cpu_count() or 1
+    chosen = [n for n in ("sequential", "threads") if n in names]
+    if any(n in PROCESS_BACKENDS for n in names):
+        chosen.append(BEST_PROCESS)
     return [
-        cell("input-size", sweep.job, generated(sweep.job, size), name, 2)
+        cell(preset, "input-size", sweep.job, generated(sweep.job, size), name, cores)
         for size in sweep.values
         for name in chosen
     ]
 
 
-def start_method(sweep: Sweep, names: Sequence[str]) -> list[Cell]:
+def choose_best_process(cells: Sequence[Cell], speedup: Callable[[Cell], float | None]) -> None:
+    """Give the cells standing for the best process backend the one with the highest median
+    ``speedup`` on their job in the matrix at their worker count (pool if none was measured)."""
+    for chosen in (c for c in cells if c.backend == BEST_PROCESS):
+        measured = {
+            c.backend: value
+            for c in cells
+            if c.experiment == "matrix"
+            and c.job == chosen.job
+            and c.workers == chosen.workers
+            and c.backend in PROCESS_BACKENDS
+            and (value := speedup(c)) is not None
+        }
+        chosen.backend = max(measured, key=measured.__getitem__, default="pool")
+
+
+def start_method(preset: Preset, names: Sequence[str]) -> list[Cell]:
     """Each process backend under each start method it supports, at 2 workers."""
+    sweep = preset.start_method
     dataset = generated(sweep.job, sweep.size)
-    cells = [cell("start-method", sweep.job, dataset, "sequential", 1)]
+    cells = [cell(preset, "start-method", sweep.job, dataset, "sequential", 1)]
     for name in PROCESS_BACKENDS:
         if name in names:
             cells += [
-                cell("start-method", sweep.job, dataset, name, 2, start_method=method)
+                cell(preset, "start-method", sweep.job, dataset, name, 2, start_method=method)
                 for method in backends.backend_class(name).available_start_methods()
             ]
     return cells
@@ -107,7 +137,7 @@ def real_text(preset: Preset, names: Sequence[str]) -> tuple[list[Cell], list[Da
     datasets = [shakespeare(preset.shakespeare_copies), stdlib(preset.stdlib_all)]
     chosen = [n for n in ("sequential", "pool") if n in names]
     cells = [
-        cell("real-text", job, dataset, name, 2)
+        cell(preset, "real-text", job, dataset, name, 2)
         for dataset in datasets
         for job in ("wordcount", "invertedindex")
         for name in chosen
@@ -119,10 +149,11 @@ def baselines(preset: Preset, workers: int = 2) -> list[Cell]:
     """Word count written without the framework, beside the engine, on the matrix's input."""
     dataset = generated("wordcount", preset.baseline_size)
     names = [n for n in BASELINES if n != "dask-bag" or dask_available()]
-    cells = [cell("baselines", "wordcount", dataset, "sequential", 1)]
-    cells += [cell("baselines", "wordcount", dataset, "pool", workers)]
+    cells = [cell(preset, "baselines", "wordcount", dataset, "sequential", 1)]
+    cells += [cell(preset, "baselines", "wordcount", dataset, "pool", workers)]
     cells += [
         cell(
+            preset,
             "baselines",
             "wordcount",
             dataset,

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import backends
-from compare.analysis import Analysis
-from compare.measure import Cell
-from compare.results import PHASES
+from compare.analyse.analysis import Analysis
+from compare.cells import Cell
+from mapreduce.driver import PHASES
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
@@ -31,12 +31,15 @@ PHASE_COLOURS = dict(zip(PHASES, ("#7f7f7f", "#bcbd22", "#17becf", "#c5b0d5"), s
 """The phases in colours no backend has, so that a bar is not read as a backend."""
 
 CAPTIONS = {
-    "speedup": "Speedup over the sequential backend against workers (median of paired runs); "
-    "the dotted line is perfect scaling.",
-    "phases": "Median seconds in each phase, at 1 and 2 workers.",
-    "cpu": "CPU use (CPU seconds of all processes over wall seconds; 100\\% is one core) "
-    "against workers.",
+    "speedup": "Speedup over the sequential backend (median of paired runs, with its 95\\% "
+    "bootstrap interval); the dotted line is sequential, the dashed one the core count.",
+    "phases": "Median seconds in each phase, up to the core count.",
+    "cpu": "CPU use (CPU seconds of all processes over wall seconds; 100\\% is one core); "
+    "the dashed line is every core busy.",
     "granularity": "Median seconds against bytes of input per map task (log-log).",
+    "input-size": "Word count's speedup over sequential against input size at the core "
+    "count (median of paired runs, 95\\% interval); processes pay off where their interval "
+    "leaves 1.",
 }
 
 
@@ -55,6 +58,7 @@ def draw(analysis: Analysis, folder: Path) -> list[str]:
         ("phases", phases),
         ("cpu", cpu_use),
         ("granularity", granularity),
+        ("input-size", input_size),
     ):
         figure = plot(analysis, plt)
         if figure is not None:
@@ -120,27 +124,58 @@ def line_per_backend(
     for backend in dict.fromkeys(c.backend for c in cells):
         points = sorted(p for c in cells if c.backend == backend and (p := point(c)))
         if points:
-            style = STYLES.get(backend, {"color": "grey", "marker": "."})
-            axis.plot(*zip(*points, strict=True), label=backend, **style)
+            axis.plot(*zip(*points, strict=True), label=backend, **style(backend))
+
+
+def style(backend: str) -> dict[str, str]:
+    return STYLES.get(backend, {"color": "grey", "marker": "."})
+
+
+def bars(axis, cells: list[Cell], value: Callable[[Cell], float | None], error=None) -> None:
+    """A horizontal bar per cell (``backend xN``) in its backend's colour, with optional
+    ``error(cell)`` whiskers (below, above); cells with no value are left out."""
+    shown = [c for c in cells if value(c) is not None]
+    for row, cell in enumerate(shown):
+        whiskers = None if error is None else [[e] for e in error(cell)]
+        axis.barh(
+            row,
+            value(cell),
+            xerr=whiskers,
+            color=style(cell.backend)["color"],
+            label=cell.backend,
+            capsize=3,
+        )
+    axis.set_yticks(range(len(shown)), [f"{c.backend} x{c.workers}" for c in shown])
+    axis.tick_params(axis="y", labelsize="small")
+    axis.invert_yaxis()
+
+
+def whiskers(analysis: Analysis) -> Callable[[Cell], tuple[float, float]]:
+    """How far a cell's speedup interval reaches below and above its median (0 if none)."""
+
+    def reach(cell: Cell) -> tuple[float, float]:
+        interval = analysis.interval(cell)
+        if interval is None or math.isinf(interval.high):
+            return 0.0, 0.0
+        return interval.median - interval.low, interval.high - interval.median
+
+    return reach
 
 
 def speedup(analysis: Analysis, plt):
     def panel(axis, cells: list[Cell]) -> None:
         cells = [c for c in cells if c.backend != "sequential"]
-        line_per_backend(
-            axis, cells, lambda c: (c.workers, s) if (s := analysis.speedup(c)) else None
-        )
-        most = max((c.workers for c in cells), default=1)
-        axis.plot([1, most], [1, most], color="grey", linestyle=":", linewidth=1, label="ideal")
-        axis.set_xlabel("workers")
-        axis.set_ylabel("speedup vs sequential")
+        bars(axis, cells, analysis.speedup, whiskers(analysis))
+        axis.axvline(1, color="grey", linestyle=":", linewidth=1)
+        axis.axvline(analysis.cores, color="grey", linestyle="--", linewidth=1)
+        axis.set_xlabel("speedup vs sequential")
 
-    return per_job(analysis, plt, "Speedup against workers", panel)
+    return per_job(analysis, plt, "Speedup over sequential, with 95% intervals", panel)
 
 
 def phases(analysis: Analysis, plt):
     def panel(axis, cells: list[Cell]) -> None:
-        cells = [c for c in cells if c.workers in (1, 2) and c.samples]
+        cells = [c for c in cells if c.workers <= analysis.cores and c.samples]
         labels = [f"{c.backend} x{c.workers}" for c in cells]
         left = [0.0] * len(cells)
         for phase in PHASES:
@@ -149,16 +184,17 @@ def phases(analysis: Analysis, plt):
             left = [a + b for a, b in zip(left, widths, strict=True)]
         axis.set_xlabel("seconds (median)")
         axis.tick_params(axis="y", labelsize="small")
+        axis.invert_yaxis()
 
-    return per_job(analysis, plt, "Time in each phase, 1 and 2 workers", panel)
+    return per_job(analysis, plt, "Time in each phase, up to the core count", panel)
 
 
 def cpu_use(analysis: Analysis, plt):
     def panel(axis, cells: list[Cell]) -> None:
         cells = [c for c in cells if c.samples]
-        line_per_backend(axis, cells, lambda c: (c.workers, 100 * c.cpu_utilization))
-        axis.set_xlabel("workers")
-        axis.set_ylabel("CPU use (%)")
+        bars(axis, cells, lambda c: 100 * c.cpu_utilization)
+        axis.axvline(100 * analysis.cores, color="grey", linestyle="--", linewidth=1)
+        axis.set_xlabel("CPU use (%)")
 
     title = "CPU use: CPU seconds of all processes over wall seconds (100% = one core)"
     return per_job(analysis, plt, title, panel)
@@ -175,5 +211,35 @@ def granularity(analysis: Analysis, plt):
     axis.set_xlabel("bytes of input per map task")
     axis.set_ylabel("median seconds")
     axis.set_title("Task granularity: the cost of many small tasks")
+    axis.legend()
+    return figure
+
+
+def input_size(analysis: Analysis, plt):
+    cells = [
+        c
+        for c in analysis.cells
+        if c.experiment == "input-size" and c.backend != "sequential" and analysis.interval(c)
+    ]
+    if not cells:
+        return None
+    figure, axis = plt.subplots(figsize=(6, 4), layout="constrained")
+    reach = whiskers(analysis)
+    for backend in dict.fromkeys(c.backend for c in cells):
+        mine = sorted((c for c in cells if c.backend == backend), key=lambda c: c.input_bytes)
+        axis.errorbar(
+            [c.input_bytes for c in mine],
+            [analysis.speedup(c) for c in mine],
+            yerr=list(zip(*map(reach, mine), strict=True)),
+            label=f"{backend} x{mine[0].workers}",
+            capsize=3,
+            **style(backend),
+        )
+    axis.axhline(1, color="grey", linestyle=":", linewidth=1)
+    axis.axhline(analysis.cores, color="grey", linestyle="--", linewidth=1)
+    axis.set_xscale("log")
+    axis.set_xlabel("input bytes")
+    axis.set_ylabel("speedup vs sequential")
+    axis.set_title(f"Input size: where processes pay off ({cells[0].job})")
     axis.legend()
     return figure

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compare.analysis import Analysis
-from compare.datasets import Dataset, shakespeare
+from compare.analyse.analysis import Analysis
+from compare.design.datasets import Dataset, shakespeare
 from jobs.wordcount import WordCount
 from mapreduce import driver
 from mapreduce.output import digest, format_lines

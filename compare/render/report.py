@@ -6,21 +6,23 @@ from typing import Any
 
 from tabulate import tabulate
 
-from compare.analysis import Analysis
-from compare.environment import python_label
-from compare.tables import HEADLINE, REGIMES, Table
+from compare.analyse.analysis import Analysis
+from compare.measure.environment import python_label
+from compare.render.tables import HEADLINE, REGIMES, Table
 
 METHOD = (
-    "Each cell opens its backend once (start-up timed apart), runs the job once to warm "
-    "up, then {repeat} timed run(s); tables quote the median and the min-max of those runs. "
-    "Runs are paired: each timed run follows a sequential run of the same job and input, "
-    "and the speedup is the median of the per-pair ratios (sequential over cell), which "
-    "cancels most of a shared machine's drift, with a 95% bootstrap interval of that median "
-    "in brackets; an interval that holds 1.0 is said to be within noise, a winner is named "
-    "only when its interval lies above the others', and a value a correct run cannot give "
-    "is marked SUSPECT and kept out of the findings. CPU use is the CPU seconds of this process "
-    "and all its children over wall seconds (100% = one core busy); efficiency is speedup "
-    "over workers. See docs/STUDY.md for the method."
+    "Cells run in rounds: for each job and input, every backend is opened once (start-up "
+    "timed apart) and warmed up on a small input, then each round runs sequential first and "
+    "every other cell once, in a shuffled order; {repeat} rounds, and up to {extra} more "
+    "for cells whose interval reaches over 10% from the median (while the preset's extra "
+    "time lasts). Tables quote the median and the min-max of a cell's runs. A cell's "
+    "speedup is the median of its per-round ratios (the round's sequential run over the "
+    "cell's), which cancels most of a shared machine's drift, with a 95% bootstrap interval "
+    "of that median in brackets; an interval that holds 1.0 is said to be within noise, a "
+    "winner is named only when its interval lies above the others', and a value a correct "
+    "run cannot give is marked SUSPECT and kept out of the findings. CPU use is the CPU "
+    "seconds of this process and all its children over wall seconds (100% = one core busy); "
+    "efficiency is speedup over workers. See docs/STUDY.md for the method."
 )
 
 
@@ -85,7 +87,7 @@ def render(
         lines += [f"- **{name}**: {why}" for name, _, why in REGIMES if name in regimes]
         lines.append("")
     lines += [
-        METHOD.format(repeat=header["repeat"]),
+        METHOD.format(repeat=header["repeat"], extra=header.get("extra_rounds", 0)),
         "",
         "## Correctness",
         "",
@@ -115,6 +117,7 @@ def render(
     for table in tables:
         if table is not headline:
             lines += ["", f"## {table.title}", "", table.render("github")]
+            lines += ["", table.note] if table.note else []
     lines += ["", "## Plots", ""]
     if plots:
         lines += [f"![{name}]({name})" for name in plots]

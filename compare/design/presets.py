@@ -1,9 +1,13 @@
 """How much the study measures: presets from a 30-second smoke run to GB-scale inputs.
 
-A preset fixes the input size of each job in the matrix (chosen so that one
-sequential run takes a fraction of a second on this project's 2-core
-reference machine, long enough to time, short enough to repeat), the repeats,
-and the sweeps that explain the matrix.
+A preset fixes the input size of each job in the matrix, the worker counts,
+the rounds, and the sweeps that explain the matrix.  The default preset's
+sizes make one sequential run of every job take about 1.15 s on this
+project's 2-core reference machine: long enough that the work, not start-up
+and pickling, is what is timed.  Its matrix measures every backend at the
+core count (I/O-bound jobs also past it) and stays within 6 minutes; the
+``full`` preset adds the whole worker grid, the start-method sweep and real
+text.
 """
 
 from __future__ import annotations
@@ -47,55 +51,90 @@ class Preset:
     """The jobs a distributed backend (dask) runs in the matrix, at the core count only,
     unless named in ``--backends``: on one machine its cost is its start-up and
     per-task overhead, much the same for every job, and each cell costs seconds."""
+    full_grid: bool = False
+    """Every worker count of ``worker_counts(full=True)``, not only the core count."""
+    extra_rounds: int = 0
+    """Extra rounds a batch may take for cells whose interval is wide."""
+    extra_seconds: float | None = None
+    """Seconds the whole study may spend on extra rounds (None: no limit)."""
+    shuffle: str = "memory"
+    """How intermediate data travels in every cell (``auto`` for inputs past memory)."""
 
 
-def worker_counts(cores: int | None = None) -> list[int]:
-    """1, 2, the core count and twice it (oversubscribed): on 2 cores, 1, 2 and 4."""
+def worker_counts(io: bool = False, full: bool = False, cores: int | None = None) -> list[int]:
+    """The core count; ``full``: also 1, 2 and twice the cores (oversubscribed).
+
+    I/O-bound jobs (``io``) also get four times the cores: waiting threads
+    scale past them.
+    """
     cores = cores or os.cpu_count() or 1
-    return sorted({1, 2, cores, 2 * cores})
+    counts = {1, 2, cores, 2 * cores} if full else {cores}
+    return sorted(counts | {4 * cores} if io else counts)
 
 
-def io_worker_counts(cores: int | None = None) -> list[int]:
-    """I/O-bound jobs also get four times the cores: waiting threads scale past them."""
-    cores = cores or os.cpu_count() or 1
-    return sorted({*worker_counts(cores), 4 * cores})
+DEFAULT_SIZES = {
+    "wordcount": 23 * MB,
+    "grep": 60 * MB,
+    "urlcount": 43 * MB,
+    "reverselinks": 62 * MB,
+    "termvector": 10_500_000,
+    "invertedindex": 6_800_000,
+    "sort": 32 * MB,
+    "pi": 16 * 11_200_000,
+    "topwords": 19 * MB,
+    "wordmean": 6_500_000,
+    "fetch": 7_800,
+    "compress": 25 * MB,
+}
+"""About 1.15 s of one sequential run each on the reference machine (1.3 to 2 s when busy)."""
 
+GRANULARITY = Sweep("wordmean", 1 * MB, (2, 16, 128, 1024))
+INPUT_SIZE = Sweep("wordcount", 0, (100_000, 300_000, 1 * MB, 3 * MB, 10 * MB, 30 * MB))
 
 PRESETS = {
     "smoke": Preset(
         name="smoke",
-        description="a few jobs, small inputs, one repeat: checks the study works (CI)",
+        description="a few jobs, small inputs, one round: checks the study works (CI)",
         repeat=1,
         sizes={"wordcount": 200_000, "pi": 16 * 300_000, "fetch": 1_200, "compress": 2 * MB},
         granularity=Sweep("wordmean", 100_000, (2, 16, 256)),
-        input_size=Sweep("wordcount", 0, (50_000, 100_000, 200_000)),
+        input_size=Sweep("wordcount", 0, (50_000, 200_000)),
         start_method=Sweep("pi", 16 * 100_000),
         baseline_size=200_000,
         scale_out_jobs=("wordcount",),
     ),
     "default": Preset(
         name="default",
-        description="every job, every backend, 1 to 2x-cores workers, three paired repeats",
+        description=(
+            "every job sized to about 1.15 s sequential, every backend at the core count, "
+            "three rounds (more where an interval is wide), the granularity and input-size "
+            "sweeps; within 6 minutes on 2 cores"
+        ),
         repeat=3,
-        sizes={
-            "wordcount": 3 * MB,
-            "grep": 3_500_000,
-            "urlcount": 2 * MB,
-            "reverselinks": 4 * MB,
-            "termvector": 600_000,
-            "invertedindex": 400_000,
-            "sort": 2 * MB,
-            "pi": 16 * 1_600_000,
-            "topwords": 600_000,
-            "wordmean": 500_000,
-            "fetch": 2_000,
-            "compress": 3_500_000,
-        },
+        sizes=DEFAULT_SIZES,
+        granularity=GRANULARITY,
+        input_size=INPUT_SIZE,
+        start_method=None,
+        baseline_size=500_000,
+        scale_out_jobs=("pi",),
+        extra_rounds=3,
+        extra_seconds=20,
+    ),
+    "full": Preset(
+        name="full",
+        description=(
+            "the default inputs on the whole worker grid (1, 2, cores, twice the cores), "
+            "every sweep, and real text"
+        ),
+        repeat=3,
+        sizes=DEFAULT_SIZES,
         granularity=Sweep("wordmean", 1 * MB, (2, 8, 32, 128, 512, 2048)),
-        input_size=Sweep("wordcount", 0, (500_000, 1 * MB, 2 * MB)),
+        input_size=Sweep("wordcount", 0, (*INPUT_SIZE.values, 100 * MB)),
         start_method=Sweep("pi", 16 * 500_000),
         shakespeare_copies=1,
         baseline_size=500_000,
+        full_grid=True,
+        extra_rounds=3,
     ),
     "large": Preset(
         name="large",
@@ -118,5 +157,7 @@ PRESETS = {
         stdlib_all=True,
         baseline_size=200 * MB,
         scale_out_jobs=("wordcount", "grep", "sort", "pi", "fetch", "compress"),
+        full_grid=True,
+        shuffle="auto",
     ),
 }

@@ -32,6 +32,8 @@ class Dataset:
     paths: list[str] = field(repr=False)
     description: str
     copies: int = 1
+    warm_up: Dataset | None = field(default=None, repr=False)
+    """A small input of the same kind to warm a backend up on (None: this one is small)."""
 
     @property
     def size(self) -> int:
@@ -47,12 +49,21 @@ class Dataset:
         }
 
 
+WARM_UP_FRACTION = 50
+"""A warm-up input is this many times smaller than the input it warms up for..."""
+WARM_UP_ABOVE = 2_000_000
+"""...when that input is larger than this many bytes."""
+
+
 def generated(job: str, size: int, seed: int = 1) -> Dataset:
-    """A job's seeded generated input of ``size`` bytes."""
+    """A job's seeded generated input of ``size`` bytes, with a small one to warm up on."""
     job_class = find_job(job)
     path = default_input(job_class, size, seed)
     label = job_class.input_label(size)
-    return Dataset(f"{job} {label}", [str(path)], f"{job}'s generator, {label}, seed {seed}")
+    warm_up = generated(job, size // WARM_UP_FRACTION, seed) if size > WARM_UP_ABOVE else None
+    return Dataset(
+        f"{job} {label}", [str(path)], f"{job}'s generator, {label}, seed {seed}", 1, warm_up
+    )
 
 
 def sha256_of(path: Path) -> str:

@@ -74,7 +74,7 @@ def collect_commit(output: str | None = None) -> str | None:
     Changes inside ``output``, the study's own output folder (``docs/reference``
     being rewritten), do not count.
     """
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # compare/measure/environment.py
     inside = output is not None and Path(output).resolve().is_relative_to(root)
     exclude = [f":(exclude){Path(output).resolve()}"] if inside else []
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from compare.analysis import Analysis
-from compare.environment import python_label
-from compare.results import read_json
-from compare.statistics import speedup_text
+from compare.analyse.analysis import Analysis
+from compare.analyse.statistics import speedup_text
+from compare.measure.environment import python_label
+from compare.measure.results import read_json
 from mapreduce.cli import OneLineParser
 
 

@@ -1,8 +1,10 @@
 """The results files: every sample, in JSON (versioned) and CSV.
 
-``results.json`` is ``{"version": 2, "environment": ..., "preset": ...,
+``results.json`` is ``{"version": 3, "environment": ..., "preset": ...,
 "datasets": [...], "cells": [...]}`` with every sample of every cell, so any
-median in the report can be recomputed from it.
+median in the report can be recomputed from it.  Version 2 had no shuffle
+counts and timed ``shuffle`` as the hand-off alone; version 1 called the
+paired sequential time ``baseline``.  Both are still read.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from compare.measure import Cell, Sample
+from compare.cells import Cell, Sample
+from mapreduce.driver import PHASES
 
-VERSION = 2
-PHASES = ("map", "shuffle", "reduce", "merge")
+VERSION = 3
+SHUFFLED = ("tasks", "pairs", "bytes")
+"""What a run's map tasks sent to the reducers: how many tasks, pairs and pickled bytes."""
 
 
 def write_json(path: Path, header: dict[str, Any], cells: Sequence[Cell]) -> None:
@@ -28,13 +32,15 @@ def read_json(path: Path) -> tuple[dict[str, Any], list[Cell]]:
     """The header and the cells of a results file."""
     document = json.loads(Path(path).read_text(encoding="utf-8"))
     version = document.get("version")
-    if version not in (1, VERSION):
+    if version not in (1, 2, VERSION):
         raise ValueError(f"{path}: results version {version}, expected {VERSION}")
     cells = []
     for raw in document.pop("cells"):
         if version == 1:  # version 1 called the paired sequential time "baseline"
             for sample in raw["samples"]:
                 sample["paired_sequential"] = sample.pop("baseline")
+        if version < 3:  # before the study chose it, the engine's default
+            raw["shuffle"] = "auto"
         samples = [Sample(**sample) for sample in raw.pop("samples")]
         cells.append(Cell(samples=samples, **raw))
     return document, cells
@@ -44,9 +50,9 @@ def write_csv(path: Path, cells: Sequence[Cell]) -> None:
     """One row per sample, with its cell's configuration."""
     columns = [
         "cell", "experiment", "job", "dataset", "input_bytes", "backend", "workers",
-        "start_method", "splits", "startup_seconds", "sample", "wall_seconds", "cpu_seconds",
-        "paired_sequential_seconds",
-        *(f"{phase}_seconds" for phase in PHASES), "digest", "error",
+        "start_method", "splits", "shuffle", "startup_seconds", "sample", "wall_seconds",
+        "cpu_seconds", "paired_sequential_seconds", *(f"{phase}_seconds" for phase in PHASES),
+        *(f"shuffled_{count}" for count in SHUFFLED), "digest", "error",
     ]  # fmt: skip
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
@@ -54,11 +60,12 @@ def write_csv(path: Path, cells: Sequence[Cell]) -> None:
         for number, cell in enumerate(cells):
             config = [
                 number, cell.experiment, cell.job, cell.dataset, cell.input_bytes, cell.backend,
-                cell.workers, cell.start_method, cell.splits, cell.startup_seconds,
+                cell.workers, cell.start_method, cell.splits, cell.shuffle, cell.startup_seconds,
             ]  # fmt: skip
             if not cell.samples:
-                writer.writerow([*config, "", "", "", "", *([""] * len(PHASES)), "", cell.error])
+                writer.writerow([*config, *([""] * (len(columns) - len(config) - 1)), cell.error])
             for index, sample in enumerate(cell.samples):
                 phases = [sample.phases.get(phase, 0.0) for phase in PHASES]
+                shuffled = [sample.shuffled.get(count, "") for count in SHUFFLED]
                 measured = [index, sample.wall, sample.cpu, sample.paired_sequential, *phases]
-                writer.writerow([*config, *measured, sample.digest, cell.error])
+                writer.writerow([*config, *measured, *shuffled, sample.digest, cell.error])

@@ -12,9 +12,9 @@ import math
 from collections.abc import Iterator
 
 from backends import PROCESS_BACKENDS
-from compare.analysis import Analysis
-from compare.measure import Cell
-from compare.statistics import speedup_text
+from compare.analyse.analysis import Analysis
+from compare.analyse.statistics import speedup_text
+from compare.cells import Cell
 from mapreduce.catalog import find_job
 from mapreduce.sizes import format_size
 
@@ -172,6 +172,60 @@ def crossover(analysis: Analysis) -> Iterator[str]:
     )
 
 
+def input_size(analysis: Analysis) -> Iterator[str]:
+    """Where processes start to pay off as the input grows, and how close to the cores they get."""
+    cells = [
+        c
+        for c in analysis.select("input-size")
+        if c.backend != "sequential" and analysis.citable(c)
+    ]
+    for backend in dict.fromkeys(c.backend for c in cells if c.backend in PROCESS_BACKENDS):
+        mine = sorted((c for c in cells if c.backend == backend), key=lambda c: c.input_bytes)
+        paying = [c for c in mine if analysis.interval(c).low > 1]
+        if not paying:
+            yield f"**Input size**: {backend} was faster than sequential at no size tried."
+            continue
+        first, largest = paying[0], mine[-1]
+        yield (
+            f"**Input size**, {first.job} on {backend} x{first.workers}: processes pay off "
+            f"from {format_size(first.input_bytes)} ({speedup_text(analysis.interval(first))} "
+            f"{ref(analysis, first)}) and reach {speedup_text(analysis.interval(largest))} at "
+            f"{format_size(largest.input_bytes)} {ref(analysis, largest)}, against "
+            f"{analysis.cores} cores: below that, starting tasks and pickling their results "
+            "cost more than the work they share."
+        )
+
+
+def shuffle(analysis: Analysis) -> Iterator[str]:
+    """The jobs whose shuffle costs most, and what it does to their speedup."""
+    costs = {}
+    for cell in analysis.select("matrix", workers=analysis.cores):
+        if (
+            cell.backend in PROCESS_BACKENDS
+            and analysis.citable(cell)
+            and cell.samples[0].shuffled
+        ):
+            share = cell.phase_median("shuffle") / cell.median
+            if share > costs.get(cell.job, (0.0, None))[0]:
+                costs[cell.job] = (share, cell)
+    ranked = sorted(costs.values(), key=lambda pair: pair[0], reverse=True)
+    if len(ranked) < 2:
+        return
+    said = [
+        f"{cell.job} ({100 * share:.0f}% of {cell.backend}'s time, "
+        f"{format_size(cell.samples[0].shuffled['bytes'])} pickled; "
+        f"{speedup_text(analysis.interval(cell))}) {ref(analysis, cell)}"
+        for share, cell in ranked[:2]
+    ]
+    least_share, least = ranked[-1]
+    yield (
+        f"**Shuffle**: the jobs that move the most spend the largest share of their time "
+        f"moving it: {'; '.join(said)}; against {100 * least_share:.0f}% for {least.job}. "
+        "Every pair a map task sends is pickled, piped to the driver and on to a reducer, "
+        "unpickled and sorted: the cost the paper's combiner and partitioner exist to cut."
+    )
+
+
 def sole_leader(analysis: Analysis, cells: list[Cell]) -> Cell | None:
     """The cell ahead of all the others beyond the noise, or None if some are tied."""
     tied = analysis.leaders(cells)
@@ -203,6 +257,8 @@ def findings(analysis: Analysis, load: float | None) -> list[str]:
         *waiting(analysis),
         *releasing(analysis),
         *crossover(analysis),
+        *input_size(analysis),
+        *shuffle(analysis),
         *start_methods(analysis),
         *winners(analysis),
     ]

@@ -8,21 +8,12 @@ same experiment, job, input and split count.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 
-from compare.measure import Cell
-from compare.statistics import Interval, leaders, median_interval, suspect
+from compare.analyse.statistics import Interval, leaders, median_interval, suspect
+from compare.cells import Cell
 from mapreduce.catalog import find_job
-
-
-def output_group(cell: Cell) -> tuple:
-    return cell.job, cell.dataset, json.dumps(cell.params, sort_keys=True)
-
-
-def timing_group(cell: Cell) -> tuple:
-    return cell.experiment, *output_group(cell), cell.splits
 
 
 class Analysis:
@@ -37,12 +28,12 @@ class Analysis:
         self.timing_reference: dict[tuple, Cell] = {}
         for cell in self.cells:
             if cell.backend == "sequential" and cell.samples:
-                self.output_reference.setdefault(output_group(cell), cell)
-                self.timing_reference.setdefault(timing_group(cell), cell)
+                self.output_reference.setdefault(cell.output_key, cell)
+                self.timing_reference.setdefault(cell.timing_key, cell)
 
     def matches(self, cell: Cell) -> bool:
         """Whether the cell ran and its output equals the sequential backend's."""
-        reference = self.output_reference.get(output_group(cell))
+        reference = self.output_reference.get(cell.output_key)
         return (
             cell.error is None
             and bool(cell.samples)
@@ -59,7 +50,7 @@ class Analysis:
         if not self.matches(cell):
             return None
         if id(cell) not in self.intervals:
-            reference = self.timing_reference.get(timing_group(cell))
+            reference = self.timing_reference.get(cell.timing_key)
             self.intervals[id(cell)] = paired_interval(cell, reference)
         return self.intervals[id(cell)]
 
@@ -106,7 +97,7 @@ def paired_interval(cell: Cell, reference: Cell | None) -> Interval | None:
     """The cell's speedup from its pairs; from the medians where it has none."""
     if cell.backend == "sequential":
         return Interval(1.0, 1.0, 1.0)
-    ratios = [s.paired_sequential / s.wall for s in cell.samples if s.paired_sequential]
+    ratios = cell.ratios
     if ratios:
         return median_interval(ratios)
     if reference is None:

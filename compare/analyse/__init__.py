@@ -1,0 +1,1 @@
+"""From samples to statements: speedup intervals, suspect values, findings, checks."""

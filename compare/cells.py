@@ -1,0 +1,94 @@
+"""A cell: one configuration the study measures, and every sample measured of it.
+
+Designed in ``compare.design``, filled in by ``compare.measure``, read by
+``compare.analyse`` and ``compare.render``: the one record every stage passes on.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from compare.design.datasets import Dataset
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    phases: dict[str, float]
+    digest: str
+    paired_sequential: float | None = None
+    """Wall seconds of the sequential run that opened this sample's round."""
+    shuffled: dict[str, int] = field(default_factory=dict)
+    """What the map tasks sent to the reducers: ``tasks``, ``pairs``, and pickled ``bytes``
+    (0 where nothing is pickled: sequential and threads pass the objects themselves)."""
+
+
+@dataclass
+class Cell:
+    """One measured configuration; what is measured is filled in by ``measure``."""
+
+    experiment: str
+    job: str
+    dataset: str
+    input_bytes: int
+    backend: str
+    workers: int
+    params: dict[str, Any] = field(default_factory=dict)
+    start_method: str | None = None
+    splits: int | None = None
+    shuffle: str = "memory"
+    startup_seconds: float | None = None
+    samples: list[Sample] = field(default_factory=list)
+    error: str | None = None
+    source: Dataset | None = field(default=None, repr=False)
+    """The input files; not saved (results.json describes datasets once, by name)."""
+
+    @property
+    def walls(self) -> list[float]:
+        return [s.wall for s in self.samples]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def ratios(self) -> list[float]:
+        """Each sample's paired speedup: its round's sequential time over its own."""
+        return [s.paired_sequential / s.wall for s in self.samples if s.paired_sequential]
+
+    @property
+    def cpu_utilization(self) -> float:
+        """Median of CPU seconds over wall seconds, per sample (1.0 is one busy core)."""
+        return statistics.median(s.cpu / s.wall for s in self.samples)
+
+    @property
+    def digest(self) -> str | None:
+        """The output digest; ``"inconsistent"`` if this cell's own runs disagreed."""
+        digests = {s.digest for s in self.samples}
+        if not digests:
+            return None
+        return digests.pop() if len(digests) == 1 else "inconsistent"
+
+    @property
+    def output_key(self) -> tuple:
+        """Cells with the same key must give the same output, whatever their backend."""
+        return self.job, self.dataset, json.dumps(self.params, sort_keys=True)
+
+    @property
+    def timing_key(self) -> tuple:
+        """Cells with the same key are timed against the same sequential cell."""
+        return self.experiment, *self.output_key, self.splits
+
+    def phase_median(self, phase: str) -> float:
+        return statistics.median(s.phases.get(phase, 0.0) for s in self.samples)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "source"}
+
+
+BASELINE = "baseline:"
+"""Prefix of a cell's backend name that runs a framework-free baseline instead of the engine."""

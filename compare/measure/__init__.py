@@ -1,0 +1,1 @@
+"""Timing cells in interleaved rounds; CPU use; the environment; the results files."""

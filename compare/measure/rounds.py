@@ -1,0 +1,266 @@
+"""Measuring cells in interleaved rounds: every number in the report starts here.
+
+Cells that share a job, an input and a split count form a group; its
+sequential cell is the reference.  The group's other cells are dealt into
+batches (``batches``) of at most one cell per backend (joblib keeps one
+executor per process; dask, whose client wakes up in this process, is
+measured in a batch of its own).  A batch opens every backend once (each
+one's start-up timed on its own), warms each up on a small input, then runs
+``repeat`` rounds: the sequential run first, then every cell once, in an
+order shuffled by a seeded generator.  Each cell's run is paired with its
+round's sequential run.  On a shared machine the speed of a core drifts by
+tens of percent over seconds; a ratio of two runs taken a second apart is
+far steadier than one of two cells measured minutes apart, and shuffling
+keeps any cell from always running first, or last.
+
+Once every batch has run, the cells whose interval still reaches further
+than ``WIDE`` from the median get extra rounds (with the sequential run),
+widest batch first, up to the preset's cap and while its extra time lasts.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import backends
+from backends import SCALE_OUT_BACKENDS, Backend
+from compare.analyse.statistics import median_interval
+from compare.cells import BASELINE, Cell, Sample
+from compare.design.baselines import BASELINES
+from compare.measure.cpu import cpu_seconds_between, tree_cpu_seconds
+from mapreduce import driver
+from mapreduce.catalog import find_job
+from mapreduce.errors import one_line
+from mapreduce.output import digest, format_lines
+
+WIDE = 0.10
+"""An interval reaching further than this fraction of the median on either side is wide."""
+
+Runner = Callable[[Sequence[str]], Sample]
+"""Runs a cell once on the given input files and times it."""
+
+
+def timed(run: Callable[[], tuple[str, dict[str, float], dict[str, int]]]) -> Sample:
+    """Run once; wall seconds, CPU seconds of the whole process tree, and what ``run`` says."""
+    before, wall = tree_cpu_seconds(), time.perf_counter()
+    output_digest, phases, shuffled = run()
+    wall = time.perf_counter() - wall
+    cpu = cpu_seconds_between(before, tree_cpu_seconds())
+    return Sample(wall, cpu, phases, output_digest, shuffled=shuffled)
+
+
+def baseline_runner(cell: Cell) -> Runner:
+    """Runs the cell's baseline word count (it has no phases)."""
+    function = BASELINES[cell.backend.removeprefix(BASELINE)]
+
+    def run(paths: Sequence[str]) -> Sample:
+        return timed(
+            lambda: (digest(format_lines(sorted(function(paths, cell.workers).items()))), {}, {})
+        )
+
+    return run
+
+
+def engine_runner(cell: Cell, backend: Backend) -> Runner:
+    """Runs the cell's job on the open ``backend``."""
+    job = find_job(cell.job)(**cell.params)
+
+    def run(paths: Sequence[str]) -> Sample:
+        plan = driver.plan(
+            job, paths, backend, reducers=cell.workers, splits=cell.splits, shuffle=cell.shuffle
+        )
+
+        def once() -> tuple[str, dict[str, float], dict[str, int]]:
+            with driver.execute(plan, backend) as result:
+                counters = result.counters
+                moved = {
+                    "tasks": len(plan.splits),
+                    "pairs": counters["combine_output_pairs"],
+                    "bytes": counters["shuffle_bytes"],
+                }
+                return result.digest, result.seconds, moved
+
+        return timed(once)
+
+    return run
+
+
+@dataclass
+class Batch:
+    """A group's sequential cell and the cells measured in rounds with it."""
+
+    reference: Cell
+    cells: list[Cell]
+
+    @property
+    def runs(self) -> int:
+        """Runs in one round."""
+        return 1 + len(self.cells)
+
+
+def batches(cells: Sequence[Cell]) -> list[Batch]:
+    """Each group's cells dealt into batches of at most one cell per backend, in plan order."""
+    groups: dict[tuple, list[Cell]] = {}
+    for cell in cells:
+        groups.setdefault(cell.timing_key, []).append(cell)
+    found = []
+    for group in groups.values():
+        reference = next((c for c in group if c.backend == "sequential"), None)
+        if reference is None:
+            raise ValueError(f"no sequential cell for {group[0].job} in {group[0].experiment}")
+        dealt: list[list[Cell]] = []
+        for cell in group:
+            if cell is reference:
+                continue
+            fits = (
+                batch
+                for batch in dealt
+                if cell.backend not in SCALE_OUT_BACKENDS
+                and all(
+                    c.backend != cell.backend and c.backend not in SCALE_OUT_BACKENDS
+                    for c in batch
+                )
+            )
+            batch = next(fits, None)
+            if batch is None:
+                dealt.append(batch := [])
+            batch.append(cell)
+        dealt.sort(
+            key=lambda batch: batch[0].backend in SCALE_OUT_BACKENDS
+        )  # the shared batch first
+        found += [Batch(reference, batch) for batch in dealt or [[]]]
+    return found
+
+
+def too_wide(cell: Cell) -> bool:
+    """Whether the cell's speedup interval reaches past ``WIDE`` of its median on a side."""
+    ratios = cell.ratios
+    if not ratios:
+        return False
+    interval = median_interval(ratios)
+    return interval.low < interval.median * (1 - WIDE) or (
+        interval.high > interval.median * (1 + WIDE)
+    )
+
+
+def widest(batch: Batch) -> float:
+    """How far the batch's widest interval reaches from its median, as a fraction of it."""
+    reach = 0.0
+    for cell in batch.cells:
+        if cell.ratios and not cell.error:
+            interval = median_interval(cell.ratios)
+            reach = max(reach, (interval.high - interval.low) / interval.median)
+    return reach
+
+
+class ExtraTime:
+    """The seconds the study may spend on extra rounds (None: no limit)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.left = seconds
+
+    def allows(self) -> bool:
+        return self.left is None or self.left > 0
+
+    def spend(self, seconds: float) -> None:
+        if self.left is not None:
+            self.left -= seconds
+
+
+def measure(
+    batch: Batch, rounds: int, rng: random.Random, more: Callable[[], bool] | None = None
+) -> None:
+    """Open the batch's backends, warm up, and time ``rounds`` rounds (fewer once ``more``
+    says no); errors are recorded per cell."""
+    reference = batch.reference
+    read_through(reference.source.paths)
+    with ExitStack() as stack:
+        sequential = stack.enter_context(backends.create("sequential"))
+        running: list[tuple[Cell, Runner]] = []
+        for cell in [reference, *batch.cells]:
+            try:
+                run = opened(cell, sequential, stack)
+                warm = cell.source.warm_up or cell.source
+                run(warm.paths)
+                running.append((cell, run))
+            except Exception as exc:  # a broken cell is reported, and fails the study
+                cell.error = one_line(exc)
+        if reference.error:
+            for cell in batch.cells:
+                cell.error = f"not measured: the sequential run failed: {reference.error}"
+            return
+        try:
+            for _ in range(rounds):
+                if more is not None and not more():
+                    break
+                measure_round(running[0], running[1:], rng)
+        except Exception as exc:  # the sequential run failed: nothing left to pair with
+            reference.error = one_line(exc)
+            for cell in batch.cells:
+                cell.error = (
+                    cell.error or f"not measured: the sequential run failed: {reference.error}"
+                )
+
+
+def measure_wide(
+    planned: Sequence[Batch], rounds: int, extra: ExtraTime, rng: random.Random
+) -> None:
+    """Up to ``rounds`` more rounds for the cells whose interval is wide, widest batch
+    first, while the extra time lasts."""
+    for batch in sorted(planned, key=widest, reverse=True):
+        wide = [cell for cell in batch.cells if not cell.error and too_wide(cell)]
+        if not wide or not extra.allows():
+            continue
+        started = time.perf_counter()
+        measure(
+            Batch(batch.reference, wide),
+            rounds,
+            rng,
+            more=lambda wide=wide: extra.allows() and any(too_wide(c) for c in wide),
+        )
+        extra.spend(time.perf_counter() - started)
+
+
+def read_through(paths: Sequence[str], block: int = 1 << 20) -> None:
+    """Read the files once, so that no round's first run waits on the disk."""
+    for path in paths:
+        with open(path, "rb") as file:
+            while file.read(block):
+                pass
+
+
+def opened(cell: Cell, sequential: Backend, stack: ExitStack) -> Runner:
+    """The cell's runner, on its backend opened in ``stack`` (start-up timed)."""
+    if cell.backend.startswith(BASELINE):
+        return baseline_runner(cell)
+    if cell.backend == "sequential":
+        return engine_runner(cell, sequential)
+    backend = backends.create(cell.backend, cell.workers, cell.start_method)
+    started = time.perf_counter()
+    stack.enter_context(backend)
+    cell.startup_seconds = time.perf_counter() - started
+    cell.start_method = getattr(backend, "start_method", None)
+    return engine_runner(cell, backend)
+
+
+def measure_round(
+    reference: tuple[Cell, Runner], cells: list[tuple[Cell, Runner]], rng: random.Random
+) -> None:
+    """The sequential run, then each cell that has not failed once, in a shuffled order."""
+    first, run_first = reference
+    paired = run_first(first.source.paths)
+    first.samples.append(paired)
+    for cell, run in rng.sample(cells, len(cells)):
+        if cell.error:
+            continue
+        try:
+            sample = run(cell.source.paths)
+        except Exception as exc:  # a broken cell is reported, and fails the study
+            cell.error = one_line(exc)
+            continue
+        sample.paired_sequential = paired.wall
+        cell.samples.append(sample)

@@ -1,0 +1,175 @@
+"""How the study measures: batches, interleaved rounds, extra rounds, and the shuffle's cost."""
+
+from __future__ import annotations
+
+import pickle
+import random
+from collections import Counter
+
+import pytest
+
+import backends
+from compare.analyse.analysis import Analysis
+from compare.cells import Cell, Sample
+from compare.design.datasets import generated
+from compare.design.experiments import BEST_PROCESS, choose_best_process
+from compare.measure.rounds import ExtraTime, batches, measure, measure_wide, too_wide
+from jobs.wordcount import WordCount
+from mapreduce import driver
+from mapreduce.driver import PHASES
+from mapreduce.shuffle import read_pairs
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("MAPREDUCE_STUDY_DATA", str(tmp_path_factory.getbasetemp() / "data"))
+
+
+def planned(backend: str, workers: int = 2, job: str = "wordcount", **extra) -> Cell:
+    return Cell("matrix", job, job, 100, backend, workers, **extra)
+
+
+def test_a_batch_holds_one_cell_per_backend_and_dask_alone():
+    cells = [planned("sequential", 1)]
+    cells += [planned(name, n) for n in (1, 2, 4) for name in ("threads", "joblib", "dask")]
+    cells += [planned("sequential", 1, job="pi"), planned("pool", 2, job="pi")]
+    found = batches(cells)
+    for batch in found:
+        names = [c.backend for c in batch.cells]
+        assert len(names) == len(set(names)), names  # joblib keeps one executor per process
+        assert "dask" not in names or names == ["dask"]
+        assert (
+            batch.reference.backend == "sequential" and batch.reference.job == batch.cells[0].job
+        )
+    measured = [c for batch in found for c in batch.cells]
+    assert sorted(map(id, measured)) == sorted(id(c) for c in cells if c.backend != "sequential")
+    assert [b.cells[0].backend for b in found[:4]] == ["threads"] * 3 + ["dask"]
+
+
+def test_a_group_without_its_sequential_cell_is_refused():
+    with pytest.raises(ValueError, match="no sequential cell for pi"):
+        batches([planned("pool", job="pi")])
+
+
+def test_each_sample_is_paired_with_its_rounds_sequential_run_in_a_shuffled_order():
+    dataset = generated("wordcount", 60_000)
+    names = ["threads", "pool", "futures"]
+    reference = Cell("matrix", "wordcount", dataset.name, dataset.size, "sequential", 1)
+    cells = [Cell("matrix", "wordcount", dataset.name, dataset.size, n, 2) for n in names]
+    for c in [reference, *cells]:
+        c.source = dataset
+    (batch,) = batches([reference, *cells])
+    rng = random.Random(7)
+    measure(batch, 4, rng)
+    walls = [s.wall for s in reference.samples]
+    assert len(walls) == 4
+    for c in cells:
+        assert c.error is None and len(c.samples) == 4
+        assert [s.paired_sequential for s in c.samples] == walls  # one per round, in order
+        assert c.digest == reference.digest and c.startup_seconds is not None
+    assert all(c.samples[0].shuffled["tasks"] > 0 for c in cells)
+    assert {c.samples[0].shuffled["bytes"] > 0 for c in cells} == {True, False}  # threads: 0
+    order = random.Random(7)  # the rounds' orders, as the study drew them
+    orders = {tuple(order.sample(names, 3)) for _ in range(4)}
+    assert len(orders) > 1
+
+
+def test_a_failing_cell_is_recorded_and_the_others_are_still_measured():
+    dataset = generated("wordcount", 30_000)
+    reference = Cell("matrix", "wordcount", dataset.name, dataset.size, "sequential", 1)
+    good = Cell("matrix", "wordcount", dataset.name, dataset.size, "threads", 2)
+    bad = Cell(
+        "matrix", "wordcount", dataset.name, dataset.size, "futures", 2, start_method="nothing"
+    )
+    for c in (reference, good, bad):
+        c.source = dataset
+    measure(batches([reference, good, bad])[0], 3, random.Random(1))
+    assert "nothing" in bad.error and not bad.samples
+    assert good.error is None and len(good.samples) == 3
+
+
+def sampled(ratios: list[float]) -> Cell:
+    samples = [Sample(1 / r, 1.0, {}, "d", 1.0) for r in ratios]
+    return Cell("matrix", "pi", "pi", 100, "pool", 2, samples=samples)
+
+
+def test_an_interval_over_ten_percent_from_its_median_is_wide():
+    assert not too_wide(sampled([1.90, 1.92, 1.95, 1.91]))
+    assert too_wide(sampled([1.50, 1.92, 1.95]))
+    assert not too_wide(sampled([]))
+
+
+def test_extra_rounds_go_to_wide_cells_only_and_stop_when_the_time_is_spent():
+    dataset = generated("wordcount", 30_000)
+    reference = Cell("matrix", "wordcount", dataset.name, dataset.size, "sequential", 1)
+    wide = Cell("matrix", "wordcount", dataset.name, dataset.size, "threads", 2)
+    narrow = Cell("matrix", "wordcount", dataset.name, dataset.size, "pool", 2)
+    for c in (reference, wide, narrow):
+        c.source = dataset
+    reference.samples = [Sample(1.0, 1.0, {}, "d") for _ in range(3)]
+    wide.samples = [Sample(1 / r, 1.0, {}, "d", 1.0) for r in (0.5, 1.0, 1.5)]
+    narrow.samples = [Sample(1 / r, 1.0, {}, "d", 1.0) for r in (1.0, 1.0, 1.01)]
+    planned_batches = batches([reference, wide, narrow])
+    measure_wide(planned_batches, 2, ExtraTime(0), random.Random(1))
+    assert len(wide.samples) == 3  # no extra time: nothing more
+    measure_wide(planned_batches, 2, ExtraTime(None), random.Random(1))
+    assert len(wide.samples) == 5 and len(narrow.samples) == 3
+
+
+def test_the_input_size_sweep_takes_the_process_backend_fastest_in_the_matrix():
+    def with_speedup(backend: str, ratio: float) -> Cell:
+        return Cell(
+            "matrix", "wordcount", "w", 1, backend, 2, samples=[Sample(1 / ratio, 1, {}, "d", 1.0)]
+        )
+
+    cells = [
+        Cell("matrix", "wordcount", "w", 1, "sequential", 1, samples=[Sample(1, 1, {}, "d")]),
+        with_speedup("threads", 3.0),  # not a process backend
+        with_speedup("pool", 1.5),
+        with_speedup("joblib", 1.8),
+        Cell("input-size", "wordcount", "w 1 MB", 1, BEST_PROCESS, 2),
+    ]
+    choose_best_process(cells, Analysis(cells).speedup)
+    assert cells[-1].backend == "joblib"
+    alone = [Cell("input-size", "wordcount", "w 1 MB", 1, BEST_PROCESS, 2)]
+    choose_best_process(alone, Analysis(alone).speedup)
+    assert alone[0].backend == "pool"
+
+
+def letters(number: int) -> str:
+    """A word of letters only for ``number`` (word count's words have no digits)."""
+    word = ""
+    while True:
+        number, digit = divmod(number, 26)
+        word += chr(ord("a") + digit)
+        if not number:
+            return word
+
+
+@pytest.mark.parametrize("name", ["sequential", "threads", "pool", "futures", "joblib"])
+def test_the_shuffle_is_timed_as_its_own_phase_and_its_bytes_counted(name, tmp_path):
+    lines = [f"w{letters(i % 5000)} x{letters(i % 7)}" for i in range(40_000)]
+    path = tmp_path / "words.txt"
+    path.write_text("\n".join(lines) + "\n")
+    with backends.create(name, 1 if name == "sequential" else 2) as backend:
+        plan = driver.plan(
+            WordCount(), [str(path)], backend, reducers=2, splits=4, shuffle="memory"
+        )
+        with driver.execute(plan, backend) as result:
+            seconds, counters = result.seconds, result.counters
+            pairs = dict(result.pairs())
+    assert pairs == Counter(" ".join(lines).split())
+    assert seconds["shuffle"] > 0
+    total = sum(seconds[phase] for phase in PHASES)
+    assert total == pytest.approx(seconds["total"])
+    assert counters["reduce_input_pairs"] == counters["combine_output_pairs"]
+    if backend.pickles:  # each bucket pickled once by its map task: at least the pairs' size
+        smallest = len(pickle.dumps([(f"w{letters(i)}", 1) for i in range(5000)]))
+        assert counters["shuffle_bytes"] >= smallest
+    else:
+        assert counters["shuffle_bytes"] == 0
+
+
+def test_pickled_partitions_read_back_as_the_pairs_themselves():
+    pairs = [("a", 1), ("b", 2)]
+    assert list(read_pairs(pickle.dumps(pairs))) == pairs == list(read_pairs(pairs))
