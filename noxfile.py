@@ -40,7 +40,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def compare(session: nox.Session) -> None:
-    """Run the study (default preset, about 4.5 minutes); `-- --preset smoke` takes 30 s."""
+    """Run the study (default preset, at most 6 minutes); `-- --preset smoke` takes 30 s."""
     session.install("-e", ".[plots,dask]")
     describe_interpreter(session)
     session.run("python", "-m", "compare", *session.posargs)

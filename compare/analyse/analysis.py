@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 
 from compare.analyse.statistics import Interval, leaders, median_interval, suspect
-from compare.cells import Cell
+from compare.cells import BASELINE, Cell
 from mapreduce.catalog import find_job
 
 
@@ -65,8 +65,8 @@ class Analysis:
 
     def suspect(self, cell: Cell) -> str | None:
         """Why the cell's numbers cannot come from a correct run on an idle machine, or None."""
-        if not self.matches(cell):
-            return None
+        if not self.matches(cell) or cell.backend.startswith(BASELINE):
+            return None  # a baseline is other code: it may well beat the engine's sequential
         workload = find_job(cell.job).workload
         speedup, cpu_use = self.interval(cell), cell.cpu_utilization
         return suspect(speedup, cell.workers, cell.backend, workload, cpu_use, self.cores)

@@ -105,7 +105,7 @@ def render(
             tablefmt="github",
         ),
     ]
-    lines += ["", "## Inputs", ""]
+    lines += ["", "## Datasets", ""]
     lines.append(
         tabulate(
             [[d["name"], d["bytes"], d["files"], d["description"]] for d in header["datasets"]],

@@ -98,7 +98,7 @@ def matrix_tables(analysis: Analysis) -> list[Table]:
         first = next(c for c in analysis.cells if c.job == job and c.experiment == "matrix")
         tables.append(
             Table(
-                f"{job} ({first.dataset}, {format_size(first.input_bytes)})",
+                f"{job} ({first.dataset.removeprefix(job).strip() or first.dataset})",
                 ["backend", "workers", *TIMING_HEADERS[:-1], *PHASES, "#"],
                 rows,
             )
@@ -201,11 +201,10 @@ def matrix_references(analysis: Analysis) -> list[tuple[int, Cell]]:
 def inputs_table(analysis: Analysis) -> Table | None:
     """What each matrix job ran on, and how long one sequential run of it took."""
     rows = [
-        [cell.job, cell.dataset, format_size(cell.input_bytes), seconds(cell.median),
-         spread(cell), len(cell.samples), number]
+        [cell.job, cell.dataset, seconds(cell.median), spread(cell), len(cell.samples), number]
         for number, cell in matrix_references(analysis)
-    ]  # fmt: skip
-    headers = ["job", "input", "bytes", "sequential median (s)", "min-max (s)", "runs", "#"]
+    ]
+    headers = ["job", "input", "sequential median (s)", "min-max (s)", "runs", "#"]
     return Table(INPUTS, headers, rows) if rows else None
 
 
