@@ -118,7 +118,7 @@ PRESETS = {
         baseline_size=500_000,
         scale_out_jobs=("pi",),
         extra_rounds=3,
-        extra_seconds=20,
+        extra_seconds=15,
     ),
     "full": Preset(
         name="full",

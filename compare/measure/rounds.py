@@ -15,7 +15,8 @@ keeps any cell from always running first, or last.
 
 Once every batch has run, the cells whose interval still reaches further
 than ``WIDE`` from the median get extra rounds (with the sequential run),
-widest batch first, up to the preset's cap and while its extra time lasts.
+the matrix's first and the widest batch first, up to the preset's cap and
+while its extra time lasts.
 """
 
 from __future__ import annotations
@@ -209,9 +210,9 @@ def measure(
 def measure_wide(
     planned: Sequence[Batch], rounds: int, extra: ExtraTime, rng: random.Random
 ) -> None:
-    """Up to ``rounds`` more rounds for the cells whose interval is wide, widest batch
-    first, while the extra time lasts."""
-    for batch in sorted(planned, key=widest, reverse=True):
+    """Up to ``rounds`` more rounds for the cells whose interval is wide, the matrix's
+    first (the headline comes from it), widest batch first, while the extra time lasts."""
+    for batch in sorted(planned, key=lambda b: (b.reference.experiment != "matrix", -widest(b))):
         wide = [cell for cell in batch.cells if not cell.error and too_wide(cell)]
         if not wide or not extra.allows():
             continue
