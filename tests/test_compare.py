@@ -199,3 +199,22 @@ def test_the_citation_file_has_the_required_keys_and_the_package_version():
     assert str(citation["version"]) == version
     readme = (root / "README.md").read_text()
     assert f"version = {{{version}}}" in readme and "@software{mapreduce_study" in readme
+
+
+def test_the_readme_quotes_the_reference_runs_headline():
+    from pathlib import Path
+
+    from compare.analyse.analysis import Analysis
+    from compare.render.tables import headline_table
+
+    root = Path(__file__).resolve().parent.parent
+    header, cells = read_json(root / "docs" / "reference" / "results.json")
+    cores = header["environment"]["cpu"]["logical_cores"]
+    rows = headline_table(Analysis(cells, cores=cores)).rows
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Its headline table:\n\n", 1)[1].split("\n\n", 1)[0]
+    quoted = [
+        [column.strip() for column in line.strip("|").split("|")] for line in block.splitlines()
+    ]
+    assert quoted[0] == ["regime", "job", "cell", "vs sequential [95% CI]", "CPU use"]
+    assert quoted[2:] == [row[:-1] for row in rows]  # all but the cell number

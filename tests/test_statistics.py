@@ -106,3 +106,18 @@ def test_the_report_opens_with_the_headline_and_it_leaves_suspect_cells_out():
         ["threads x4", "no faster (within noise) [0.98, 1.01]"],
         ["pool x2", "1.90x faster [1.88, 1.92]"],
     ]
+
+
+def test_the_matrix_input_is_the_input_size_sweeps_largest_point():
+    def at(experiment: str, backend: str, size: int) -> Cell:
+        workers = 1 if backend == "sequential" else 2
+        return Cell(experiment, "wordcount", f"w {size}", size, backend, workers)
+
+    sweep = [at("input-size", name, size) for size in (10, 20) for name in ("sequential", "pool")]
+    matrix = [at("matrix", name, 45) for name in ("sequential", "pool", "threads", "joblib")]
+    chosen = Analysis(matrix + sweep, cores=2).input_size_cells()
+    assert [(c.input_bytes, c.backend) for c in chosen] == [
+        (10, "sequential"), (10, "pool"), (20, "sequential"), (20, "pool"),
+        (45, "sequential"), (45, "pool"),
+    ]  # fmt: skip
+    assert Analysis(matrix, cores=2).input_size_cells() == []

@@ -79,6 +79,21 @@ class Analysis:
             and all(getattr(cell, name) == value for name, value in fields.items())
         ]
 
+    def input_size_cells(self) -> list[Cell]:
+        """The input-size sweep's cells, with the matrix's cells of its job on the same
+        backends and worker count: the matrix's input is one more size of the sweep."""
+        sweep = self.select("input-size")
+        if not sweep:
+            return []
+        names = {(c.backend, c.workers) for c in sweep}
+        sizes = {c.input_bytes for c in sweep}
+        matrix = [
+            c
+            for c in self.select("matrix", job=sweep[0].job)
+            if (c.backend, c.workers) in names and c.input_bytes not in sizes
+        ]
+        return sorted(sweep + matrix, key=lambda c: c.input_bytes)
+
     def citable(self, cell: Cell) -> bool:
         """Whether a finding may quote the cell: right output, a speedup, and not suspect."""
         return self.interval(cell) is not None and not self.suspect(cell)

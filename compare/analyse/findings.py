@@ -175,9 +175,7 @@ def crossover(analysis: Analysis) -> Iterator[str]:
 def input_size(analysis: Analysis) -> Iterator[str]:
     """Where processes start to pay off as the input grows, and how close to the cores they get."""
     cells = [
-        c
-        for c in analysis.select("input-size")
-        if c.backend != "sequential" and analysis.citable(c)
+        c for c in analysis.input_size_cells() if c.backend != "sequential" and analysis.citable(c)
     ]
     for backend in dict.fromkeys(c.backend for c in cells if c.backend in PROCESS_BACKENDS):
         mine = sorted((c for c in cells if c.backend == backend), key=lambda c: c.input_bytes)

@@ -218,8 +218,8 @@ def granularity(analysis: Analysis, plt):
 def input_size(analysis: Analysis, plt):
     cells = [
         c
-        for c in analysis.cells
-        if c.experiment == "input-size" and c.backend != "sequential" and analysis.interval(c)
+        for c in analysis.input_size_cells()
+        if c.backend != "sequential" and analysis.interval(c)
     ]
     if not cells:
         return None

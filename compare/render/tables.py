@@ -108,9 +108,13 @@ def matrix_tables(analysis: Analysis) -> list[Table]:
 
 def sweep_table(analysis: Analysis, experiment: str, title: str, label: str) -> Table | None:
     rows = []
-    for number, cell in enumerate(analysis.cells):
-        if cell.experiment != experiment:
-            continue
+    chosen = (
+        analysis.input_size_cells()
+        if experiment == "input-size"
+        else [c for c in analysis.cells if c.experiment == experiment]
+    )
+    for cell in chosen:
+        number = analysis.cells.index(cell)
         if experiment == "granularity":
             task = cell.input_bytes / cell.splits
             first = f"{cell.splits} ({format_size(task)} a task)"
