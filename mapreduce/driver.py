@@ -152,6 +152,11 @@ def require_count(name: str, value: object, maximum: int) -> None:
         raise MapReduceError(f"{name} must be at most {maximum:,}, not {value:,}")
 
 
+def default_splits(workers: int) -> int:
+    """How many splits a run on ``workers`` workers cuts its input into, unless told."""
+    return min(SPLITS_PER_WORKER * workers, MAX_SPLITS)
+
+
 def plan(
     job: Job,
     inputs: Sequence[str],
@@ -179,7 +184,7 @@ def plan(
     if skip_bad_records and any(type(step).mapper is Job.mapper for step in job.steps()):
         raise JobError(f"job {job.name!r} has no per-record mapper, so it cannot skip bad records")
     check_picklable(job, backend)
-    count = splits or min(SPLITS_PER_WORKER * backend.workers, MAX_SPLITS)
+    count = splits or default_splits(backend.workers)
     limit = RECORD_LIMIT.set(max_record)
     try:
         first = job.steps()[0].splits(list(inputs), count)

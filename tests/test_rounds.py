@@ -37,6 +37,7 @@ def test_a_batch_holds_one_cell_per_backend_and_dask_alone():
     for batch in found:
         names = [c.backend for c in batch.cells]
         assert len(names) == len(set(names)), names  # joblib keeps one executor per process
+        assert len({c.workers for c in batch.cells}) == 1  # the sequential run copies their tasks
         assert "dask" not in names or names == ["dask"]
         assert (
             batch.reference.backend == "sequential" and batch.reference.job == batch.cells[0].job
@@ -67,7 +68,8 @@ def test_each_sample_is_paired_with_its_rounds_sequential_run_in_a_shuffled_orde
         assert c.error is None and len(c.samples) == 4
         assert [s.paired_sequential for s in c.samples] == walls  # one per round, in order
         assert c.digest == reference.digest and c.startup_seconds is not None
-    assert all(c.samples[0].shuffled["tasks"] > 0 for c in cells)
+    tasks = {c.samples[0].shuffled["tasks"] for c in [reference, *cells]}
+    assert tasks == {8}  # sequential runs the very tasks of a run on 2 workers
     assert {c.samples[0].shuffled["bytes"] > 0 for c in cells} == {True, False}  # threads: 0
     order = random.Random(7)  # the rounds' orders, as the study drew them
     orders = {tuple(order.sample(names, 3)) for _ in range(4)}

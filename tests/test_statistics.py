@@ -62,6 +62,10 @@ def test_values_a_correct_run_cannot_give_are_suspect():
     assert "threads" in suspect(fast, 2, "threads", "cpu", 1.0, 2)
     assert suspect(fast, 2, "threads", "io", 0.3, 2) is None  # waiting: threads may win
     assert "CPU use 250%" in suspect(fast, 2, "pool", "cpu", 2.5, 2)
+    superlinear = Interval(2.49, 2.42, 2.90)
+    assert "over 2x faster with 2 busy cores" in suspect(superlinear, 2, "joblib", "cpu", 1.9, 2)
+    assert "over 2x faster" in suspect(superlinear, 4, "pool", "releases-gil", 1.9, 2)
+    assert suspect(Interval(7.8, 7.7, 7.9), 8, "threads", "io", 0.2, 2) is None  # waits overlap
     assert suspect(Interval(1.9, 1.8, 2.0), 2, "pool", "cpu", 1.98, 2) is None
 
 

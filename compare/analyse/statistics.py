@@ -28,8 +28,8 @@ SEED = 20261125
 THREADS_ON_CPU_LIMIT = 1.2
 """Threads this much faster on pure-Python (``cpu``) work: the measurement moved, not the GIL."""
 
-ONE_WORKER_SLACK = 1.05
-"""One worker may beat sequential by this much (a warmer cache) before it is suspect."""
+EFFICIENCY_SLACK = 1.05
+"""A cell may beat perfect scaling by this much (a warmer cache) before it is suspect."""
 
 MIN_PAIRS = 3
 """Fewer pairs than this give no interval: nothing is said to differ, and nothing is suspect."""
@@ -106,8 +106,12 @@ def suspect(
     """Why a cell's numbers cannot come from a correct run on an idle machine, or None."""
     if speedup is None or math.isinf(speedup.high):
         return None
-    if workers == 1 and speedup.low > ONE_WORKER_SLACK and backend != "sequential":
-        return "faster than sequential with one worker (efficiency over 100%)"
+    # waiting overlaps past the cores; computing cannot use more cores than it has
+    most = workers if workload == "io" else min(workers, cores)
+    if backend != "sequential" and speedup.low > most * EFFICIENCY_SLACK:
+        if workers == 1:
+            return "faster than sequential with one worker (efficiency over 100%)"
+        return f"over {most}x faster with {most} busy cores (efficiency over 100%)"
     if backend == "threads" and workload == "cpu" and speedup.median > THREADS_ON_CPU_LIMIT:
         return (
             f"threads over {THREADS_ON_CPU_LIMIT}x faster on pure-Python work, which holds the GIL"

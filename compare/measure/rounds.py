@@ -2,9 +2,12 @@
 
 Cells that share a job, an input and a split count form a group; its
 sequential cell is the reference.  The group's other cells are dealt into
-batches (``batches``) of at most one cell per backend (joblib keeps one
-executor per process; dask, whose client wakes up in this process, is
-measured in a batch of its own).  A batch opens every backend once (each
+batches (``batches``) of one worker count and at most one cell per backend
+(joblib keeps one executor per process; dask, whose scheduler runs in this
+process, is measured in a batch of its own).  The sequential run of a batch
+runs the very tasks its cells run (the same splits and reducers), one after
+another: a speedup then measures running them in parallel, not cutting the
+input differently (smaller tasks can be cheaper per byte).  A batch opens every backend once (each
 one's start-up timed on its own), warms each up on a small input, then runs
 ``repeat`` rounds: the sequential run first, then every cell once, in an
 order shuffled by a seeded generator.  Each cell's run is paired with its
@@ -66,13 +69,16 @@ def baseline_runner(cell: Cell) -> Runner:
     return run
 
 
-def engine_runner(cell: Cell, backend: Backend) -> Runner:
-    """Runs the cell's job on the open ``backend``."""
+def engine_runner(cell: Cell, backend: Backend, tasks_for: int | None = None) -> Runner:
+    """Runs the cell's job on the open ``backend``; with ``tasks_for``, cut into the map and
+    reduce tasks a run on that many workers would have (the same tasks, one after another)."""
     job = find_job(cell.job)(**cell.params)
+    workers = tasks_for or cell.workers
+    splits = cell.splits or driver.default_splits(workers)
 
     def run(paths: Sequence[str]) -> Sample:
         plan = driver.plan(
-            job, paths, backend, reducers=cell.workers, splits=cell.splits, shuffle=cell.shuffle
+            job, paths, backend, reducers=workers, splits=splits, shuffle=cell.shuffle
         )
 
         def once() -> tuple[str, dict[str, float], dict[str, int]]:
@@ -102,6 +108,11 @@ class Batch:
         """Runs in one round."""
         return 1 + len(self.cells)
 
+    @property
+    def workers(self) -> int:
+        """The cells' worker count (one per batch; 1 if it has none)."""
+        return self.cells[0].workers if self.cells else 1
+
 
 def batches(cells: Sequence[Cell]) -> list[Batch]:
     """Each group's cells dealt into batches of at most one cell per backend, in plan order."""
@@ -122,7 +133,9 @@ def batches(cells: Sequence[Cell]) -> list[Batch]:
                 for batch in dealt
                 if cell.backend not in SCALE_OUT_BACKENDS
                 and all(
-                    c.backend != cell.backend and c.backend not in SCALE_OUT_BACKENDS
+                    c.backend != cell.backend
+                    and c.workers == cell.workers
+                    and c.backend not in SCALE_OUT_BACKENDS
                     for c in batch
                 )
             )
@@ -184,7 +197,7 @@ def measure(
         running: list[tuple[Cell, Runner]] = []
         for cell in [reference, *batch.cells]:
             try:
-                run = opened(cell, sequential, stack)
+                run = opened(cell, sequential, stack, batch.workers)
                 warm = cell.source.warm_up or cell.source
                 run(warm.paths)
                 running.append((cell, run))
@@ -234,12 +247,13 @@ def read_through(paths: Sequence[str], block: int = 1 << 20) -> None:
                 pass
 
 
-def opened(cell: Cell, sequential: Backend, stack: ExitStack) -> Runner:
-    """The cell's runner, on its backend opened in ``stack`` (start-up timed)."""
+def opened(cell: Cell, sequential: Backend, stack: ExitStack, tasks_for: int) -> Runner:
+    """The cell's runner, on its backend opened in ``stack`` (start-up timed); the
+    sequential cell runs the tasks of a run on ``tasks_for`` workers."""
     if cell.backend.startswith(BASELINE):
         return baseline_runner(cell)
     if cell.backend == "sequential":
-        return engine_runner(cell, sequential)
+        return engine_runner(cell, sequential, tasks_for)
     backend = backends.create(cell.backend, cell.workers, cell.start_method)
     started = time.perf_counter()
     stack.enter_context(backend)
