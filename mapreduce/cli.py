@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -16,6 +17,7 @@ from mapreduce import driver
 from mapreduce.catalog import catalog, find_job
 from mapreduce.datasets import default_input
 from mapreduce.errors import MapReduceError, TaskError
+from mapreduce.explain import explain, sample_inputs
 from mapreduce.interrupts import Interrupted, interrupting
 from mapreduce.output import destination, standard_output, write_all, write_errors
 from mapreduce.params import parse_assignments
@@ -135,6 +137,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="progress bar on standard error (default: when it is a terminal)",
     )
 
+    explain = commands.add_parser(
+        "explain", help="trace a job's map, combine, partition and reduce on a few lines"
+    )
+    explain.add_argument("job", help="a job name (see 'jobs') or module:Class")
+    explain.add_argument(
+        "inputs", nargs="*", metavar="INPUT", help="input files (default: a generated sample)"
+    )
+    explain.add_argument(
+        "--lines", "-n", type=positive_int, default=4, help="input lines to trace (default: 4)"
+    )
+    explain.add_argument("--splits", type=positive_int, default=2, help="map tasks (default: 2)")
+    explain.add_argument(
+        "--reducers", "-r", type=positive_int, default=2, help="reduce tasks (default: 2)"
+    )
+    explain.add_argument(
+        "--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="a job parameter"
+    )
+
     commands.add_parser("jobs", help="list the jobs")
     commands.add_parser("backends", help="list the backends")
 
@@ -197,6 +217,15 @@ def report_skipped(result: driver.RunResult) -> None:
         print(f"  {where}", file=sys.stderr)
 
 
+def command_explain(args: argparse.Namespace) -> int:
+    job_class = find_job(args.job)
+    job = job_class(**parse_assignments(args.param))
+    with tempfile.TemporaryDirectory(prefix="mapreduce-explain-") as folder:
+        sample = sample_inputs(job_class, args.inputs, args.lines, folder)
+        explain(job, [sample], args.reducers, args.splits, sys.stdout)
+    return 0
+
+
 def command_jobs(args: argparse.Namespace) -> int:
     for name, job in sorted(catalog().items()):
         params = f"  [{job.describe_params()}]" if job.params else ""
@@ -224,6 +253,7 @@ COMMANDS = {
     "jobs": command_jobs,
     "backends": command_backends,
     "generate": command_generate,
+    "explain": command_explain,
 }
 
 
