@@ -25,7 +25,7 @@ from compare.analyse.findings import findings
 from compare.analyse.statistics import SEED
 from compare.cells import Cell
 from compare.design import experiments
-from compare.design.datasets import Dataset
+from compare.design.datasets import Dataset, given
 from compare.design.presets import PRESETS, Preset
 from compare.measure.environment import collect_environment
 from compare.measure.progress import StudyProgress
@@ -34,9 +34,10 @@ from compare.measure.rounds import ExtraTime, batches, measure, measure_wide, to
 from compare.render import plots
 from compare.render.report import render
 from compare.render.tables import all_tables, render_tables
-from mapreduce.catalog import catalog
+from mapreduce.catalog import catalog, find_job
 from mapreduce.cli import OneLineParser, positive_int
 from mapreduce.datasets import data_dir
+from mapreduce.errors import MapReduceError
 
 TABLE_SUFFIX = {"latex": "tex", "latex_booktabs": "tex", "latex_raw": "tex", "html": "html"}
 
@@ -64,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--repeat", type=positive_int, help="timed runs per cell (default: the preset's)"
     )
+    parser.add_argument(
+        "--input",
+        nargs="+",
+        metavar="FILE",
+        help="your own input files for every job of --jobs (default: generated inputs)",
+    )
     parser.add_argument("--output", type=Path, help="report folder (default: results/<timestamp>)")
     parser.add_argument(
         "--format",
@@ -87,7 +94,8 @@ def plan_cells(args: argparse.Namespace) -> tuple[list[Cell], list[Dataset], lis
     preset = PRESETS[args.preset]
     names = experiments.available(args.backends or backends.names())
     jobs = args.jobs or list(preset.sizes)
-    cells = experiments.matrix(preset, jobs, names, args.workers, named=args.backends or ())
+    own = given(args.input) if args.input else None
+    cells = experiments.matrix(preset, jobs, names, args.workers, args.backends or (), own)
     notes: list[str] = []
     wanted = not args.jobs or "wordcount" in args.jobs
     if preset.baseline_size and not args.no_sweeps and wanted:
@@ -134,14 +142,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return merge_main(argv[1:])
     args = build_parser().parse_args(argv)
     preset = PRESETS[args.preset]
-    unknown = sorted(set(args.jobs or []) - set(catalog())) + sorted(
-        set(args.backends or []) - set(backends.names())
-    )
+    unknown = sorted(
+        job for job in args.jobs or [] if ":" not in job and job not in catalog()
+    ) + sorted(set(args.backends or []) - set(backends.names()))
     if unknown:
         return usage_error(f"unknown job or backend: {', '.join(unknown)}")
+    try:
+        for job in args.jobs or []:
+            find_job(job)
+        if args.input:
+            given(args.input)
+    except MapReduceError as exc:
+        return usage_error(str(exc))
     missing = [job for job in args.jobs or [] if job not in preset.sizes]
-    if missing:
-        return usage_error(f"preset {preset.name} has no input size for: {', '.join(missing)}")
+    if missing and not args.input:
+        return usage_error(
+            f"preset {preset.name} has no input for {', '.join(missing)}: "
+            "give it with --input FILE..."
+        )
     repeat = args.repeat or preset.repeat
     folder = args.output or Path("results") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     try:  # before the study runs, not after: both folders must be writable
@@ -162,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_study(cells, preset, repeat)
 
     analysis = Analysis(cells)
-    datasets = {c.source.name: c.source.describe() for c in cells}
+    described = {c.source.name: c.source.describe() for c in cells}
     header = {
         "command": shlex.join(["python", "-m", "compare", *argv]),
         "preset": preset.name,
@@ -170,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "repeat": repeat,
         "extra_rounds": preset.extra_rounds,
         "environment": environment,
-        "datasets": list(datasets.values()),
+        "datasets": list(described.values()),
         "checks": [check for dataset in real if (check := check_copies(analysis, dataset))],
         "notes": notes,
     }

@@ -15,10 +15,13 @@ import backends
 from backends.base import START_METHODS, STOPPING_SIGNALS, BackendError
 from mapreduce import driver
 from mapreduce.catalog import catalog, find_job
+from mapreduce.check import check
+from mapreduce.check import default_size as check_size
 from mapreduce.datasets import default_input
 from mapreduce.errors import MapReduceError, TaskError
 from mapreduce.explain import explain, sample_inputs
 from mapreduce.interrupts import Interrupted, interrupting
+from mapreduce.job import Job
 from mapreduce.output import destination, standard_output, write_all, write_errors
 from mapreduce.params import parse_assignments
 from mapreduce.progress import ProgressBar
@@ -59,19 +62,13 @@ def size(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0].strip("`"))
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-
-    run = commands.add_parser("run", help="run a job over input files")
-    run.add_argument("job", help="a job name (see 'jobs') or module:Class")
-    run.add_argument(
-        "inputs",
-        nargs="*",
-        metavar="INPUT",
-        help="input files (default: the job's generated input)",
+def add_job_arguments(command: argparse.ArgumentParser, default_input: str) -> None:
+    """The job, its input files and its parameters: what every command that runs a job takes."""
+    command.add_argument("job", help="a job name (see 'jobs') or module:Class")
+    command.add_argument(
+        "inputs", nargs="*", metavar="INPUT", help=f"input files (default: {default_input})"
     )
-    run.add_argument(
+    command.add_argument(
         "--param",
         "-p",
         action="append",
@@ -79,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a job parameter (repeatable; see 'jobs')",
     )
+
+
+def chosen_job(args: argparse.Namespace) -> Job:
+    """The job the command line names, with its parameters."""
+    return find_job(args.job)(**parse_assignments(args.param))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0].strip("`"))
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    run = commands.add_parser("run", help="run a job over input files")
+    add_job_arguments(run, "the job's generated input")
     run.add_argument("--backend", "-b", default="sequential", help="backend name (see 'backends')")
     run.add_argument(
         "--workers", "-w", type=positive_int, help="workers (default: the number of cores)"
@@ -140,10 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser(
         "explain", help="trace a job's map, combine, partition and reduce on a few lines"
     )
-    explain.add_argument("job", help="a job name (see 'jobs') or module:Class")
-    explain.add_argument(
-        "inputs", nargs="*", metavar="INPUT", help="input files (default: a generated sample)"
-    )
+    add_job_arguments(explain, "a generated sample")
     explain.add_argument(
         "--lines", "-n", type=positive_int, default=4, help="input lines to trace (default: 4)"
     )
@@ -151,8 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--reducers", "-r", type=positive_int, default=2, help="reduce tasks (default: 2)"
     )
-    explain.add_argument(
-        "--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="a job parameter"
+
+    check = commands.add_parser(
+        "check", help="run a job many ways and say what a difference in its output points to"
+    )
+    add_job_arguments(check, "a small generated input")
+    check.add_argument(
+        "--strict", action="store_true", help="floating-point rounding differences fail too"
     )
 
     commands.add_parser("jobs", help="list the jobs")
@@ -167,8 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    job_class = find_job(args.job)
-    job = job_class(**parse_assignments(args.param))
+    job = chosen_job(args)
     inputs = args.inputs
     workers = args.workers or os.cpu_count() or 1
     options = {"scheduler": args.scheduler} if args.scheduler else {}
@@ -176,7 +187,7 @@ def command_run(args: argparse.Namespace) -> int:
         options["dashboard"] = True
     backend = backends.create(args.backend, workers, args.start_method, **options)
     if not inputs:
-        inputs = [str(default_input(job_class))]
+        inputs = [str(default_input(type(job)))]
         print(f"{PROG}: no input given; using {inputs[0]}", file=sys.stderr)
     progress = ProgressBar(force=bool(args.progress)) if args.progress is not False else None
     # The output is opened first, so that a path that cannot be written fails
@@ -218,12 +229,23 @@ def report_skipped(result: driver.RunResult) -> None:
 
 
 def command_explain(args: argparse.Namespace) -> int:
-    job_class = find_job(args.job)
-    job = job_class(**parse_assignments(args.param))
+    job = chosen_job(args)
     with tempfile.TemporaryDirectory(prefix="mapreduce-explain-") as folder:
-        sample = sample_inputs(job_class, args.inputs, args.lines, folder)
+        sample = sample_inputs(type(job), args.inputs, args.lines, folder)
         explain(job, [sample], args.reducers, args.splits, sys.stdout)
     return 0
+
+
+def command_check(args: argparse.Namespace) -> int:
+    job = chosen_job(args)
+    with tempfile.TemporaryDirectory(prefix="mapreduce-check-") as folder:
+        inputs = args.inputs
+        if not inputs:
+            inputs = [os.path.join(folder, "input.txt")]
+            type(job).generate_input(inputs[0], check_size(type(job)), 1)
+        print(f"checking {job.name} on {', '.join(inputs)}", file=sys.stderr)
+        announce = (lambda text: print(text, file=sys.stderr)) if sys.stderr.isatty() else None
+        return check(job, inputs, sys.stdout, strict=args.strict, announce=announce)
 
 
 def command_jobs(args: argparse.Namespace) -> int:
@@ -254,6 +276,7 @@ COMMANDS = {
     "backends": command_backends,
     "generate": command_generate,
     "explain": command_explain,
+    "check": command_check,
 }
 
 

@@ -31,6 +31,7 @@ from mapreduce.tasks import (
     FaultPolicy,
     MapTask,
     ReduceTask,
+    Stress,
     TaskOutput,
     run_map_task,
     run_reduce_task,
@@ -63,6 +64,8 @@ class Plan:
     """``memory`` or ``disk``: how intermediate pairs and the output travel."""
     policy: FaultPolicy = field(default_factory=FaultPolicy)
     """Retries and bad-record skipping; ``max_attempts`` also bounds lost-worker restarts."""
+    stress: Stress = field(default_factory=Stress)
+    """What ``mapreduce check`` changes (off: the defaults)."""
 
 
 PHASES = ("map", "shuffle", "reduce", "merge")
@@ -168,6 +171,7 @@ def plan(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     skip_bad_records: bool = False,
     max_record: int = MAX_RECORD,
+    stress: Stress = Stress(),  # noqa: B008 (frozen: one shared default is safe)
 ) -> Plan:
     """Check the run and cut the input into splits, before any worker starts.
 
@@ -192,7 +196,8 @@ def plan(
         RECORD_LIMIT.reset(limit)
     input_bytes = sum(split.end - split.start for split in first if isinstance(split, FileSplit))
     policy = FaultPolicy(max_attempts, skip_bad_records)
-    return Plan(job, first, reducers, count, shuffle_mode(shuffle, input_bytes, backend), policy)
+    mode = shuffle_mode(shuffle, input_bytes, backend)
+    return Plan(job, first, reducers, count, mode, policy, stress)
 
 
 def shuffle_mode(shuffle: str, input_bytes: int, backend: Backend) -> str:
@@ -272,6 +277,7 @@ def run_step(
     progress: Progress | None,
     folder: str | None,
     policy: FaultPolicy,
+    stress: Stress,
 ) -> StepResult:
     """Map, shuffle and reduce one step of a job; its output stays partitioned."""
     seconds: dict[str, float] = {}
@@ -286,7 +292,7 @@ def run_step(
         raise JobError(f"{step.name}: prepare failed: {one_line(exc)}") from exc
     total, pack = len(splits), backend.pickles and folder is None
     map_tasks = [
-        MapTask(step, i, total, split, reducers, folder, policy, pack)
+        MapTask(step, i, total, split, reducers, folder, policy, pack, stress)
         for i, split in enumerate(splits)
     ]
     map_outputs = run_phase(backend, run_map_task, map_tasks, "map", progress, counters)
@@ -295,7 +301,14 @@ def run_step(
     start = time.perf_counter()
     reduce_tasks = [
         ReduceTask(
-            step, r, reducers, [output.pairs[r] for output in map_outputs], folder, policy, pack
+            step,
+            r,
+            reducers,
+            [output.pairs[r] for output in map_outputs],
+            folder,
+            policy,
+            pack,
+            stress,
         )
         for r in range(reducers)
     ]
@@ -348,7 +361,9 @@ def execute_steps(
     task_outputs: list[TaskOutput] = []
     splits, steps = plan.splits, job.steps()
     for number, step in enumerate(steps, start=1):
-        result = run_step(step, splits, plan.reducers, backend, progress, folder, plan.policy)
+        result = run_step(
+            step, splits, plan.reducers, backend, progress, folder, plan.policy, plan.stress
+        )
         seconds.update(result.seconds)
         task_outputs += result.task_outputs
         for step_counters in [result.counters] + [o.counters for o in result.task_outputs]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import random
 import reprlib
 import time
 import traceback
@@ -50,6 +51,23 @@ class FaultPolicy:
     """Skip (and count) records whose mapper raises, instead of failing the task."""
 
 
+@dataclass(frozen=True)
+class Stress:
+    """What ``mapreduce check`` changes to expose a job that is right only by luck.
+
+    Off (the defaults) in every normal run: the engine then runs the combiner
+    once per map task and hands each reducer a key's values in map task order.
+    """
+
+    combines: int = 1
+    """Times the combiner runs over a map task's output: 0, 1, or 2 (again on its output)."""
+    values: str = "in order"
+    """A key's values as its reducer gets them: ``in order``, ``reversed`` or ``shuffled``."""
+
+
+VALUE_ORDERS = ("in order", "reversed", "shuffled")
+
+
 first = itemgetter(0)
 second = itemgetter(1)
 
@@ -65,7 +83,9 @@ class MapTask:
     """Where to write the partitions (disk shuffle); None keeps them in memory."""
     policy: FaultPolicy = field(default_factory=FaultPolicy)
     pack: bool = False
+    stress: Stress = field(default_factory=Stress)
     """Pickle the partitions kept in memory (they travel to another process anyway)."""
+    stress: Stress = field(default_factory=Stress)
 
     def __str__(self) -> str:
         return str(self.split)
@@ -81,6 +101,7 @@ class ReduceTask:
     spill_folder: str | None = None
     policy: FaultPolicy = field(default_factory=FaultPolicy)
     pack: bool = False
+    stress: Stress = field(default_factory=Stress)
 
     def __str__(self) -> str:
         return f"partition {self.index}"
@@ -235,11 +256,13 @@ def run_map_task(task: MapTask) -> TaskOutput:
         pairs = map_skipping_bad_records(job, task.split, counters, skipped)
     else:
         pairs = job.map_split(task.split, counters)
-    if job.combiner is None:
+    if job.combiner is None or task.stress.combines == 0:
         pairs = list(pairs)
         counters["map_output_pairs"] += len(pairs)
     else:
         pairs = combined_pairs(job, pairs, counters)
+        for _ in range(task.stress.combines - 1):  # a combiner may run any number of times
+            pairs = combined_pairs(job, pairs, Counter())
     counters["combine_output_pairs"] += len(pairs)
     moving = time.perf_counter()
     buckets = partitioned(job, pairs, task.reducers)
@@ -268,10 +291,18 @@ def run_reduce_task(task: ReduceTask) -> TaskOutput:
     counters["reduce_input_pairs"] += len(pairs)
     sorted_at = time.perf_counter()
     output: list[Pair] = []
+    reorder = random.Random(task.index).shuffle
     for key, group in itertools.groupby(pairs, key=first):
         check_key(key)
         counters["reduce_input_groups"] += 1
-        output.extend(job.reducer(key, map(second, group)))
+        values: Iterable[Any] = map(second, group)
+        if task.stress.values != "in order":  # no MapReduce promises any order
+            values = list(values)
+            if task.stress.values == "reversed":
+                values.reverse()
+            else:
+                reorder(values)
+        output.extend(job.reducer(key, values))
     try:
         if any(a[0] > b[0] for a, b in itertools.pairwise(output)):
             output.sort(key=first)

@@ -218,3 +218,24 @@ def test_the_readme_quotes_the_reference_runs_headline():
     ]
     assert quoted[0] == ["regime", "job", "cell", "vs sequential [95% CI]", "CPU use"]
     assert quoted[2:] == [row[:-1] for row in rows]  # all but the cell number
+
+
+def test_a_users_job_on_the_users_files_is_studied_like_a_catalog_job(tmp_path, capsys):
+    corpus = tmp_path / "mine.txt"
+    corpus.write_text("".join(f"alpha beta {'gamma ' * (n % 5)}\n" for n in range(3000)))
+    job = "tests.helpers:TeachingWordCount"
+    args = ["--preset", "smoke", "--jobs", job, "--backends", "threads,pool", "--repeat", "3"]
+    assert main([*args, "--input", str(corpus), "--output", str(tmp_path / "out")]) == 0
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "All 3 cells gave output identical to the sequential backend's" in report
+    assert f"## {job} (mine.txt)" in report
+    _, cells = read_json(tmp_path / "out" / "results.json")
+    assert {c.dataset for c in cells} == {"mine.txt"} and {c.job for c in cells} == {job}
+    assert main(["--preset", "smoke", "--jobs", job]) == 2  # no generator sized for it
+    assert main([*args, "--input", str(tmp_path / "missing.txt")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        err[-2]
+        == f"compare: error: preset smoke has no input for {job}: give it with --input FILE..."
+    )
+    assert err[-1] == f"compare: error: input not found: {tmp_path / 'missing.txt'}"

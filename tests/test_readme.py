@@ -55,3 +55,32 @@ def test_the_example_backend_plugs_in(importable, monkeypatch):
     result = driver.run(WordCount(), [str(text)], "onethreadeach", workers=3, reducers=2)
     expected = oracle_output(oracle_word_counts([text.read_text()]))
     assert "".join(f"{k}\t{v}\n" for k, v in result.output) == expected
+
+
+def test_your_own_job_commands_run_as_written(tmp_path):
+    """The 'Your own job' commands, in a folder holding the README's job and a book."""
+    import os
+    import subprocess
+
+    root = README.parent
+    (tmp_path / "linelengths.py").write_text(example("# linelengths.py"))
+    (tmp_path / "book.txt").write_text("".join(f"{'word ' * (n % 7)}line\n" for n in range(400)))
+    section = README.read_text(encoding="utf-8").split("## Your own job")[1]
+    commands = re.search(r"```console\n(.*?)```", section, re.S).group(1).splitlines()
+    environment = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}"}
+    for command in commands:
+        program, *args = command.split()
+        assert program == "python"
+        done = subprocess.run(
+            [sys.executable, *args], cwd=tmp_path, env=environment,
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{command}: {done.stderr}"
+    shown = re.findall(r"```console\n\$ (python -m mapreduce check .*?)\n(.*?)```", section, re.S)
+    ((command, quoted),) = shown
+    done = subprocess.run(
+        [sys.executable, *command.split()[1:]], cwd=root, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert quoted.splitlines()[-1] == done.stdout.splitlines()[-1]  # the diagnosis, verbatim

