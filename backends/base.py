@@ -14,8 +14,10 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -363,3 +365,25 @@ class ProcessBackend(Backend):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} workers={self.workers} start_method={self.start_method}>"
+
+
+def run_folder(prefix: str) -> str:
+    """A new temporary folder ``<prefix><pid>-<random>``, after removing the folders with
+    this prefix whose process no longer exists (killed before it could clean up)."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        pid = name.removeprefix(prefix).partition("-")[0]
+        if name.startswith(prefix) and pid.isdigit() and not process_exists(int(pid)):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process ``pid`` exists (perhaps another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and is another user's
+        pass
+    return True

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 
 import dask.config
@@ -31,6 +30,7 @@ from backends.base import (
     T,
     held_back,
     restore_environment,
+    run_folder,
     start_resource_tracker,
 )
 
@@ -91,7 +91,7 @@ class DaskBackend(Backend):
 
     def _start_local_cluster(self) -> None:
         # dask cannot stop a half-started cluster: a Ctrl-C waits until it is up.
-        self._scratch = tempfile.mkdtemp(prefix="mapreduce-dask-")
+        self._scratch = run_folder("mapreduce-dask-")
         self._environment = dict(os.environ)
         settings = dask.config.set({"temporary-directory": self._scratch})
         try:  # the environment is put back even when the cluster fails to start

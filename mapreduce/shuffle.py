@@ -18,12 +18,12 @@ from __future__ import annotations
 import heapq
 import os
 import pickle
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
+from backends.base import run_folder
 from mapreduce.errors import MapReduceError
 from mapreduce.partition import mixed_keys
 
@@ -43,28 +43,7 @@ FOLDER_PREFIX = "mapreduce-shuffle-"
 
 def make_folder() -> str:
     """A new folder for a run's disk shuffle, after removing those left by runs that died."""
-    remove_stale_folders()
-    return tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
-
-
-def remove_stale_folders() -> None:
-    """Remove the shuffle folders whose run's process no longer exists (killed, not cleaned up)."""
-    root = tempfile.gettempdir()
-    for name in os.listdir(root):
-        pid = name.removeprefix(FOLDER_PREFIX).partition("-")[0]
-        if name.startswith(FOLDER_PREFIX) and pid.isdigit() and not process_exists(int(pid)):
-            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
-
-
-def process_exists(pid: int) -> bool:
-    """Whether a process ``pid`` exists (perhaps another user's)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, and is another user's
-        pass
-    return True
+    return run_folder(FOLDER_PREFIX)
 
 
 def choose(mode: str, input_bytes: int) -> str:

@@ -17,6 +17,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -548,6 +549,22 @@ def test_workers_die_with_a_killed_parent_and_the_next_run_cleans_its_folder(nam
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("prefix", ["mapreduce-shuffle-", "mapreduce-dask-"])
+def test_a_folder_left_by_a_killed_run_is_removed_by_the_next(prefix, tmp_path, monkeypatch):
+    from backends.base import run_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f"{prefix}{ended.stdout.strip()}-left"
+    living = tmp_path / f"{prefix}{os.getppid()}-busy"  # another run, still going
+    for folder in (dead, living):
+        folder.mkdir()
+    made = Path(run_folder(prefix))
+    assert not dead.exists() and living.is_dir() and made.is_dir()
+    assert made.name.startswith(f"{prefix}{os.getpid()}-")
 
 
 @pytest.mark.parametrize("name", EVERY_NAME)
