@@ -82,7 +82,7 @@ DEFAULT_SIZES = {
     "sort": 32 * MB,
     "pi": 16 * 11_200_000,
     "topwords": 19 * MB,
-    "wordmean": 6_500_000,
+    "wordmean": 9 * MB,
     "fetch": 7_800,
     "compress": 25 * MB,
 }
