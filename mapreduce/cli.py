@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -29,6 +30,7 @@ from mapreduce.shuffle import MODES
 from mapreduce.sizes import format_size, parse_size
 from mapreduce.splits import MAX_RECORD
 from mapreduce.tasks import DEFAULT_MAX_ATTEMPTS
+from mapreduce.trace import trace_text
 
 PROG = "mapreduce"
 
@@ -136,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--output", "-o", help="output file (default: standard output)")
     run.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="write every task's timeline to FILE (Trace Event Format: open it in Perfetto)",
+    )
+    run.add_argument(
         "--verbose",
         "-v",
         action="store_true",
@@ -190,9 +197,13 @@ def command_run(args: argparse.Namespace) -> int:
         inputs = [str(default_input(type(job)))]
         print(f"{PROG}: no input given; using {inputs[0]}", file=sys.stderr)
     progress = ProgressBar(force=bool(args.progress)) if args.progress is not False else None
-    # The output is opened first, so that a path that cannot be written fails
-    # before any worker starts; standard output is kept for the results alone.
-    with destination(args.output) if args.output else standard_output() as output:
+    # The output (and the trace) are opened first, so that a path that cannot be
+    # written fails before any worker starts; standard output is kept for the results.
+    with contextlib.ExitStack() as files:
+        output = files.enter_context(
+            destination(args.output) if args.output else standard_output()
+        )
+        trace = files.enter_context(destination(args.trace)) if args.trace else None
         try:
             result = driver.run(
                 job,
@@ -211,6 +222,9 @@ def command_run(args: argparse.Namespace) -> int:
                 progress.finish()
         with result, write_errors(f"output {args.output}" if args.output else "standard output"):
             write_all(output, result.lines())
+        if trace is not None:
+            with write_errors(f"trace {args.trace}"):
+                write_all(trace, [trace_text(result.timeline, job.name, result.backend)])
     if result.partial:
         report_skipped(result)
     return 0

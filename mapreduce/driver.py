@@ -72,6 +72,28 @@ PHASES = ("map", "shuffle", "reduce", "merge")
 """The phases of a run, in order; ``RunResult.seconds`` times each."""
 
 
+@dataclass(frozen=True)
+class Slice:
+    """One task on the timeline: which, where, and from when to when (``time.monotonic``)."""
+
+    step: int
+    phase: str
+    index: int
+    attempt: int
+    pid: int
+    thread: str
+    start: float
+    end: float
+
+
+def slices(step: int, phase: str, outputs: Sequence[TaskOutput]) -> list[Slice]:
+    """The timeline of one phase's tasks."""
+    return [
+        Slice(step, phase, index, o.attempt, o.pid, o.thread, o.started, o.ended)
+        for index, o in enumerate(outputs)
+    ]
+
+
 @dataclass
 class RunResult:
     """The output of a run, with its digest, counters and timings.
@@ -98,6 +120,8 @@ class RunResult:
     the map and reduce phases."""
     format_line: Callable[[Any, Any], str] = field(repr=False, default=format_pair)
     worker_pids: set[int] = field(default_factory=set)
+    timeline: list[Slice] = field(default_factory=list)
+    """Every task's successful attempt: which worker ran it, and when."""
     spill_folder: str | None = None
     skipped: list[str] = field(default_factory=list)
     """Where the first few skipped bad records were, and why (``--skip-bad-records``)."""
@@ -359,6 +383,7 @@ def execute_steps(
     seconds: Counter[str] = Counter()
     counters: Counter[str] = Counter()
     task_outputs: list[TaskOutput] = []
+    timeline: list[Slice] = []
     splits, steps = plan.splits, job.steps()
     for number, step in enumerate(steps, start=1):
         result = run_step(
@@ -366,6 +391,9 @@ def execute_steps(
         )
         seconds.update(result.seconds)
         task_outputs += result.task_outputs
+        mapped = len(result.task_outputs) - len(result.partitions)
+        timeline += slices(number, "map", result.task_outputs[:mapped])
+        timeline += slices(number, "reduce", result.task_outputs[mapped:])
         for step_counters in [result.counters] + [o.counters for o in result.task_outputs]:
             counters.update(step_counters)
             if number > 1:
@@ -390,6 +418,7 @@ def execute_steps(
         seconds=dict(seconds),
         format_line=job.format_line,
         worker_pids={o.pid for o in task_outputs},
+        timeline=timeline,
         spill_folder=folder,
         skipped=[where for output in task_outputs for where in output.skipped],
     )

@@ -16,6 +16,7 @@ import itertools
 import os
 import random
 import reprlib
+import threading
 import time
 import traceback
 from collections import Counter
@@ -118,6 +119,13 @@ class TaskOutput:
     """Where the first few skipped bad records were, and why."""
     seconds: float = 0.0
     """Wall seconds the task ran (its last attempt)."""
+    started: float = 0.0
+    ended: float = 0.0
+    """When the successful attempt ran, on ``time.monotonic`` (one clock for every process
+    on a machine: Linux's CLOCK_MONOTONIC)."""
+    thread: str = ""
+    """The name of the thread that ran it."""
+    attempt: int = 1
     shuffle_seconds: float = 0.0
     """Of those, the seconds spent moving intermediate data: partitioning and sending it
     (map), receiving and sorting it (reduce)."""
@@ -144,7 +152,10 @@ def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Ta
             attempts = task.policy.max_attempts
             for attempt in range(1, attempts + 1):
                 try:
+                    started = time.monotonic()
                     output = run(task)
+                    output.started, output.ended = started, time.monotonic()
+                    output.thread, output.attempt = threading.current_thread().name, attempt
                     break
                 except Interrupted:
                     raise
