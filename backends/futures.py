@@ -8,10 +8,29 @@ and result through a pipe.  A worker that dies breaks the whole executor
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, ProcessPoolExecutor
+import sys
+import threading
+from concurrent.futures import Executor, InvalidStateError, ProcessPoolExecutor
 
 from backends.base import ProcessBackend, prepare_worker, stop_processes
 from backends.executor import ExecutorBackend
+
+
+def quiet_cancelled_broken(args: threading.ExceptHookArgs, previous=threading.excepthook) -> None:
+    """Hide one CPython 3.11 bug, pass every other thread exception on.
+
+    When workers are stopped after ``shutdown(cancel_futures=True)``, 3.11's
+    executor manager thread sets an exception on the futures it had just
+    cancelled, and dies printing ``InvalidStateError`` (3.12 checks first):
+    a traceback after the run's own one-line error, about nothing.
+    """
+    manager = type(args.thread).__name__ == "_ExecutorManagerThread"
+    if not (manager and isinstance(args.exc_value, InvalidStateError)):
+        previous(args)
+
+
+if sys.version_info < (3, 12):
+    threading.excepthook = quiet_cancelled_broken
 
 
 class FuturesBackend(ExecutorBackend, ProcessBackend):

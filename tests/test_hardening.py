@@ -787,3 +787,24 @@ def test_an_interruption_where_python_would_swallow_it_is_raised_a_moment_later(
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             time.sleep(0.01)
+
+
+def test_only_the_executor_managers_cancelled_future_error_is_hidden():
+    from concurrent.futures import InvalidStateError
+
+    from backends.futures import quiet_cancelled_broken
+
+    class _ExecutorManagerThread(threading.Thread):  # CPython's name for the manager
+        pass
+
+    passed = []
+
+    def hook(thread, exc):
+        args = threading.ExceptHookArgs([type(exc), exc, None, thread])
+        quiet_cancelled_broken(args, previous=passed.append)
+
+    hook(_ExecutorManagerThread(), InvalidStateError("CANCELLED: <Future>"))
+    assert passed == []
+    hook(_ExecutorManagerThread(), ValueError("a real failure"))
+    hook(threading.Thread(), InvalidStateError("someone else's"))
+    assert [type(args.exc_value) for args in passed] == [ValueError, InvalidStateError]
