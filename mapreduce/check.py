@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import backends
-from backends import PROCESS_BACKENDS
+from backends import PROCESS_BACKENDS, SCALE_OUT_BACKENDS
 from mapreduce import driver
 from mapreduce.explain import brief
 from mapreduce.job import Job
@@ -61,7 +61,7 @@ def configurations(names: Sequence[str], cores: int) -> list[Configuration]:
     for name in names:
         if name == "sequential":
             continue
-        varies = "processes" if name in PROCESS_BACKENDS or name == "dask" else "backend"
+        varies = "processes" if name in (*PROCESS_BACKENDS, *SCALE_OUT_BACKENDS) else "backend"
         for workers in sorted({1, many}):
             found.append(
                 Configuration(f"{name} x{workers}", varies, name, workers, None, None, workers)
@@ -266,4 +266,5 @@ def check(
 
 
 def default_size(job_class: type[Job]) -> int:
+    """Bytes of generated input ``check`` uses when given none."""
     return max(1, job_class.default_size // CHECK_FRACTION)

@@ -11,6 +11,7 @@ in this process: what is shown is what a run does.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import reprlib
@@ -80,7 +81,7 @@ def explain_step(
     step: Job, splits: Sequence[Any], reducers: int, number: int, total: int, out: TextIO
 ) -> list[list[Pair]]:
     """Print one step's map, combine, partition and reduce; return its reduce outputs."""
-    say = lambda text="": print(text, file=out)  # noqa: E731
+    say = functools.partial(print, file=out)
     if total > 1:
         say(f"=== step {number} of {total}: {step.name} ===")
         say()

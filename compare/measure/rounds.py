@@ -83,10 +83,15 @@ def engine_runner(cell: Cell, backend: Backend, tasks_for: int | None = None) ->
     workers = tasks_for or cell.workers
     splits = cell.splits or driver.default_splits(workers)
 
+    plans: dict[tuple[str, ...], driver.Plan] = {}  # planned once per input, not per round
+
     def run(paths: Sequence[str]) -> Sample:
-        plan = driver.plan(
-            job, paths, backend, reducers=workers, splits=splits, shuffle=cell.shuffle
-        )
+        key = tuple(paths)
+        if key not in plans:
+            plans[key] = driver.plan(
+                job, paths, backend, reducers=workers, splits=splits, shuffle=cell.shuffle
+            )
+        plan = plans[key]
 
         def once() -> tuple[str, dict[str, float], dict[str, int]]:
             with driver.execute(plan, backend) as result:
@@ -122,7 +127,8 @@ class Batch:
 
 
 def batches(cells: Sequence[Cell]) -> list[Batch]:
-    """Each group's cells dealt into batches of at most one cell per backend, in plan order."""
+    """Each group's cells dealt into batches of one worker count and at most one cell per
+    backend (a scale-out backend's alone), in plan order, the shared batches first."""
     groups: dict[tuple, list[Cell]] = {}
     for cell in cells:
         groups.setdefault(cell.timing_key, []).append(cell)
@@ -213,8 +219,7 @@ def measure(
             except Exception as exc:  # a broken cell is reported, and fails the study
                 cell.error = one_line(exc)
         if reference.error:
-            for cell in batch.cells:
-                cell.error = f"not measured: the sequential run failed: {reference.error}"
+            unpaired(batch)
             return
         try:
             for _ in range(rounds):
@@ -223,10 +228,15 @@ def measure(
                 measure_round(running[0], running[1:], rng)
         except Exception as exc:  # the sequential run failed: nothing left to pair with
             reference.error = one_line(exc)
-            for cell in batch.cells:
-                cell.error = (
-                    cell.error or f"not measured: the sequential run failed: {reference.error}"
-                )
+            unpaired(batch)
+
+
+def unpaired(batch: Batch) -> None:
+    """Mark the batch's cells that have no error of their own as failed with its reference."""
+    for cell in batch.cells:
+        cell.error = (
+            cell.error or f"not measured: the sequential run failed: {batch.reference.error}"
+        )
 
 
 def measure_wide(
