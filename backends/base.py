@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import BrokenExecutor
+from concurrent.futures import BrokenExecutor, Future, InvalidStateError
 from multiprocessing import resource_tracker
 from multiprocessing.process import BaseProcess
 from typing import Any, ClassVar, TypeVar
@@ -218,6 +218,18 @@ def call_indexed(fn: Callable[[T], R], indexed_task: tuple[int, T]) -> tuple[int
     return index, fn(task)
 
 
+def settle(future: Future, result: Any = None, error: BaseException | None = None) -> None:
+    """Give a future made here the result (or exception) a library's own handle delivered,
+    unless the future was cancelled meanwhile."""
+    try:
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+    except InvalidStateError:  # cancelled: nobody waits for it
+        pass
+
+
 def _do_nothing(task: int) -> int:
     return task
 
@@ -249,6 +261,34 @@ class Backend(abc.ABC):
         process backend raises ``WorkerLost`` if a worker dies; it never waits
         for a result that cannot come.
         """
+
+    def submit(self, fn: Callable[[T], R], task: T) -> Future:
+        """Start ``fn(task)`` on a worker; a future of its result.
+
+        This is how the driver watches each execution of a task (time-outs,
+        backup tasks); ``run`` is the plain way.  This default runs the task
+        now, in this process.
+        """
+        future: Future = Future()
+        try:
+            settle(future, fn(task))
+        except Exception as exc:
+            settle(future, error=exc)
+        return future
+
+    def cancel(self, future: Future) -> None:
+        """Give up on a submitted execution: dropped if it has not started, else left to
+        finish (a worker busy with it stays busy), its result unused."""
+        future.cancel()
+
+    def check(self) -> None:
+        """Raise ``WorkerLost`` if a worker died holding a task whose future will never say so."""
+
+    @property
+    def runs_apart(self) -> bool:
+        """Whether tasks run apart from the caller (a thread or a process of their own), so
+        that the caller can time them out."""
+        return True
 
     def open(self) -> Backend:
         """Start the workers and wait until each can take a task; on failure, stop them.

@@ -18,9 +18,11 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 
 import dask.config
 from distributed import Client, LocalCluster, as_completed
+from distributed import Future as DaskFuture
 
 from backends.base import (
     STOPPING_SIGNALS,
@@ -31,6 +33,7 @@ from backends.base import (
     held_back,
     restore_environment,
     run_folder,
+    settle,
     start_resource_tracker,
 )
 
@@ -65,6 +68,8 @@ class DaskBackend(Backend):
 
     def __init__(self, workers: int = 1, scheduler: str | None = None, dashboard: bool = False):
         super().__init__(workers)
+        self._handles: dict[Future, DaskFuture] = {}
+        """Each submitted execution's dask future, to cancel it by."""
         self.scheduler = scheduler or dask.config.get("scheduler-address", None)
         self.dashboard = dashboard
 
@@ -132,7 +137,36 @@ class DaskBackend(Backend):
         finally:
             self._client.cancel(futures)
 
+    def submit(self, fn: Callable[[T], R], task: T) -> Future:
+        """``client.submit``, its outcome handed to a ``concurrent.futures.Future``."""
+        if self._client is None:
+            raise RuntimeError(f"{self!r} is not open")
+        handle = self._client.submit(fn, task, pure=False)
+        future: Future = Future()
+        self._handles[future] = handle
+        handle.add_done_callback(lambda handle: self._deliver(future, handle))
+        return future
+
+    def _deliver(self, future: Future, handle: DaskFuture) -> None:
+        """Pass a finished dask future's outcome on (dask calls this in a thread of its own)."""
+        self._handles.pop(future, None)
+        if handle.status == "cancelled":
+            future.cancel()
+            return
+        try:
+            settle(future, handle.result())
+        except Exception as exc:
+            settle(future, error=exc)
+
+    def cancel(self, future: Future) -> None:
+        """Cancel the dask future too: the scheduler frees its worker for other tasks."""
+        future.cancel()
+        handle = self._handles.pop(future, None)
+        if handle is not None and self._client is not None:
+            self._client.cancel([handle])
+
     def _stop(self) -> None:
+        self._handles.clear()
         if self._log_level is not None:
             DASK_LOG.setLevel(self._log_level)
             self._log_level = None

@@ -36,6 +36,12 @@ class ExecutorBackend(Backend):
             for future in futures:
                 future.cancel()
 
+    def submit(self, fn: Callable[[T], R], task: T) -> Future:
+        if self._executor is None:
+            raise RuntimeError(f"{self!r} is not open")
+        with broken_pool_is_worker_lost(self.name):
+            return self._executor.submit(fn, task)
+
     def _stop(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 
 import joblib
 from joblib.externals.loky import get_reusable_executor
@@ -71,6 +72,21 @@ class JoblibBackend(ProcessBackend):
         indexed = functools.partial(call_indexed, fn)
         with broken_pool_is_worker_lost(self.name):
             yield from self._parallel(joblib.delayed(indexed)(pair) for pair in enumerate(tasks))
+
+    @property
+    def runs_apart(self) -> bool:
+        """One worker runs the tasks in the calling process."""
+        return self.workers > 1
+
+    def submit(self, fn: Callable[[T], R], task: T) -> Future:
+        """Straight to the loky executor that ``Parallel`` holds: ``Parallel`` has no
+        way to hand over one task and watch it (``_backend._workers`` is joblib's own)."""
+        if self._parallel is None:
+            raise RuntimeError(f"{self!r} is not open")
+        if not self.runs_apart:
+            return super().submit(fn, task)
+        with broken_pool_is_worker_lost(self.name):
+            return self._parallel._backend._workers.submit(fn, task)
 
     def _stop(self) -> None:
         if self._parallel is None:

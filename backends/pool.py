@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from multiprocessing.pool import TERMINATE, Pool
 from typing import Any
 
@@ -31,6 +32,7 @@ from backends.base import (
     call_indexed,
     describe_exit,
     prepare_worker,
+    settle,
     stop_processes,
 )
 
@@ -71,9 +73,25 @@ class PoolBackend(ProcessBackend):
             except StopIteration:
                 return
             except multiprocessing.TimeoutError:
-                self._check_workers()
+                self.check()
 
-    def _check_workers(self) -> None:
+    def submit(self, fn: Callable[[T], R], task: T) -> Future:
+        """``apply_async``, its result handed to a ``concurrent.futures.Future``.
+
+        A task cannot be taken back once queued: ``cancel`` lets it run, unused.
+        """
+        if self._pool is None:
+            raise RuntimeError(f"{self!r} is not open")
+        future: Future = Future()
+        self._pool.apply_async(
+            fn,
+            (task,),
+            callback=functools.partial(settle, future),
+            error_callback=functools.partial(settle, future, None),
+        )
+        return future
+
+    def check(self) -> None:
         for process in self._processes:
             if process.exitcode is not None:
                 raise WorkerLost(f"pool worker {process.pid} {describe_exit(process.exitcode)}")

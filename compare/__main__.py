@@ -31,6 +31,7 @@ from compare.measure.environment import collect_environment
 from compare.measure.progress import StudyProgress
 from compare.measure.results import write_csv, write_json
 from compare.measure.rounds import ExtraTime, batches, measure, measure_wide, too_wide
+from compare.measure.stragglers import measure_stragglers
 from compare.render import plots
 from compare.render.report import render
 from compare.render.tables import all_tables, render_tables
@@ -108,6 +109,7 @@ def plan_cells(args: argparse.Namespace) -> tuple[list[Cell], list[Dataset], lis
         ):
             if sweep and (not args.jobs or sweep.job in args.jobs):
                 cells += build(preset, names)
+        cells += experiments.stragglers(preset, names, jobs)
     real: list[Dataset] = []
     if preset.shakespeare_copies and not args.no_real_text and not args.jobs:
         try:
@@ -119,15 +121,18 @@ def plan_cells(args: argparse.Namespace) -> tuple[list[Cell], list[Dataset], lis
 
 
 def run_study(cells: Sequence[Cell], preset: Preset, repeat: int) -> None:
-    """Measure every batch of cells in plan order (the matrix first), with progress."""
-    planned = batches(cells)
-    progress = StudyProgress(planned, repeat)
+    """Measure every batch of cells in plan order (the matrix first), then the straggler
+    experiment, then extra rounds where intervals are wide, with progress."""
+    straggling = [c for c in cells if c.experiment == "stragglers"]
+    planned = batches([c for c in cells if c.experiment != "stragglers"])
+    progress = StudyProgress(planned, repeat, later=len(straggling) * repeat)
     extra, rng = ExtraTime(preset.extra_seconds), random.Random(SEED)
     for batch in planned:
         if any(cell.backend == experiments.BEST_PROCESS for cell in batch.cells):
             experiments.choose_best_process(cells, Analysis(cells).speedup)
         progress(batch)
         measure(batch, repeat, rng)
+    measure_stragglers(straggling, repeat, rng, progress.say)
     wide = [c for batch in planned for c in batch.cells if not c.error and too_wide(c)]
     if preset.extra_rounds and wide:
         progress.say(f"extra rounds for the {len(wide)} cells whose interval is over 10% wide")

@@ -25,6 +25,9 @@ class Sample:
     shuffled: dict[str, int] = field(default_factory=dict)
     """What the map tasks sent to the reducers: ``tasks``, ``pairs``, and pickled ``bytes``
     (0 where nothing is pickled: sequential and threads pass the objects themselves)."""
+    faults: dict[str, int] = field(default_factory=dict)
+    """The driver's counts of what it did about slow and lost workers (``FAULTS``), in the
+    straggler experiment."""
 
 
 @dataclass
@@ -41,8 +44,14 @@ class Cell:
     start_method: str | None = None
     splits: int | None = None
     shuffle: str = "memory"
+    scenario: str | None = None
+    """The straggler experiment's disturbance (``compare.design.experiments.SCENARIOS``)."""
     startup_seconds: float | None = None
     samples: list[Sample] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    """Every task execution of the cell's median run, for the cells the study draws as a
+    timeline: ``worker`` (a row number), ``phase``, ``index``, ``execution``, ``outcome``,
+    ``start`` and ``end`` (seconds from the run's start)."""
     error: str | None = None
     source: Dataset | None = field(default=None, repr=False)
     """The input files; not saved (results.json describes datasets once, by name)."""
@@ -89,6 +98,9 @@ class Cell:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "source"}
 
+
+FAULTS = ("backup_tasks", "backup_wins", "worker_restarts", "task_timeouts")
+"""The run counters that say what the driver did about slow and lost workers."""
 
 BASELINE = "baseline:"
 """Prefix of a cell's backend name that runs a framework-free baseline instead of the engine."""

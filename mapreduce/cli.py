@@ -9,11 +9,13 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
 import backends
 from backends.base import START_METHODS, STOPPING_SIGNALS, BackendError
+from backends.threads import THREAD_PREFIX
 from mapreduce import driver
 from mapreduce.catalog import catalog, find_job
 from mapreduce.check import check
@@ -50,6 +52,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """An argument that is a number of seconds above 0, such as ``2.5``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
     return value
 
 
@@ -123,6 +136,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_ATTEMPTS,
         help="runs of a failing task, and pool restarts after a lost worker, "
         f"before the run fails (default: {DEFAULT_MAX_ATTEMPTS})",
+    )
+    run.add_argument(
+        "--task-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help="declare a task execution lost after this long and run it again on fresh "
+        "workers (default: none, wait for every task however long)",
+    )
+    run.add_argument(
+        "--backup-tasks",
+        action="store_true",
+        help="near each phase's end, run a second copy of the slowest task still running; "
+        "the first to finish wins (the paper's backup tasks)",
     )
     run.add_argument(
         "--skip-bad-records",
@@ -215,6 +241,8 @@ def command_run(args: argparse.Namespace) -> int:
                 max_attempts=args.max_attempts,
                 skip_bad_records=args.skip_bad_records,
                 max_record=args.max_record_size,
+                task_timeout=args.task_timeout,
+                backup_tasks=args.backup_tasks,
                 progress=progress,
             )
         finally:
@@ -224,7 +252,9 @@ def command_run(args: argparse.Namespace) -> int:
             write_all(output, result.lines())
         if trace is not None:
             with write_errors(f"trace {args.trace}"):
-                write_all(trace, [trace_text(result.timeline, job.name, result.backend)])
+                write_all(
+                    trace, [trace_text(result.timeline, job.name, result.backend, result.started)]
+                )
     if result.partial:
         report_skipped(result)
     return 0
@@ -294,6 +324,25 @@ COMMANDS = {
 }
 
 
+def leave_stuck_threads(status: int) -> int:
+    """Exit now if a timed-out task's thread still runs: Python would wait for it at exit.
+
+    The threads backend cannot stop a thread; ``--task-timeout`` leaves it
+    running, its result unused, and the output is complete without it.
+    """
+    stuck = [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]
+    if stuck:
+        print(
+            f"{PROG}: note: {len(stuck)} timed-out task thread(s) still running; "
+            "exiting without waiting for them",
+            file=sys.stderr,
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the command, and turn known errors into one line and a status."""
     args = build_parser().parse_args(argv)
@@ -302,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO)  # the libraries' logs (dask's) are shown
     try:
         with interrupting(*STOPPING_SIGNALS):
-            return COMMANDS[args.command](args)
+            return leave_stuck_threads(COMMANDS[args.command](args))
     except (MapReduceError, BackendError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         if verbose and isinstance(exc, TaskError) and exc.details:

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import backends
-from backends import Backend, WorkerLost
-from mapreduce.errors import JobError, MapReduceError, TaskError, one_line
+from backends import Backend
+from mapreduce.errors import JobError, MapReduceError, one_line
 from mapreduce.interrupts import ctrl_c_interrupting
 from mapreduce.job import Job, Pair
 from mapreduce.output import digest, format_lines, format_pair
+from mapreduce.phase import Ledger, Progress, Slice, run_phase
 from mapreduce.shuffle import MODES, Spilled, choose, make_folder, merged
 from mapreduce.splits import MAX_RECORD, RECORD_LIMIT, FileSplit, split_pairs
 from mapreduce.tasks import (
@@ -37,8 +38,6 @@ from mapreduce.tasks import (
     run_reduce_task,
 )
 
-Progress = Callable[[str, int, int], None]
-
 SPLITS_PER_WORKER = 4
 """Default map tasks per worker: enough to even out uneven splits, few enough to stay cheap."""
 
@@ -47,8 +46,6 @@ MAX_REDUCERS = 10_000
 
 MAX_SPLITS = 100_000
 """More map tasks than this costs more in descriptors and round trips than it could save."""
-
-PICKLE_HINT = "; a task's keys and values must pickle to travel between processes"
 
 
 @dataclass(frozen=True)
@@ -68,30 +65,11 @@ class Plan:
     """What ``mapreduce check`` changes (off: the defaults)."""
 
 
+MAX_TASK_TIMEOUT = 7 * 24 * 3600
+"""A week: a longer task time-out is a typing mistake (and would overflow a timer)."""
+
 PHASES = ("map", "shuffle", "reduce", "merge")
 """The phases of a run, in order; ``RunResult.seconds`` times each."""
-
-
-@dataclass(frozen=True)
-class Slice:
-    """One task on the timeline: which, where, and from when to when (``time.monotonic``)."""
-
-    step: int
-    phase: str
-    index: int
-    attempt: int
-    pid: int
-    thread: str
-    start: float
-    end: float
-
-
-def slices(step: int, phase: str, outputs: Sequence[TaskOutput]) -> list[Slice]:
-    """The timeline of one phase's tasks."""
-    return [
-        Slice(step, phase, index, o.attempt, o.pid, o.thread, o.started, o.ended)
-        for index, o in enumerate(outputs)
-    ]
 
 
 @dataclass
@@ -121,7 +99,9 @@ class RunResult:
     format_line: Callable[[Any, Any], str] = field(repr=False, default=format_pair)
     worker_pids: set[int] = field(default_factory=set)
     timeline: list[Slice] = field(default_factory=list)
-    """Every task's successful attempt: which worker ran it, and when."""
+    """Every execution of every task: which worker ran it, when, and what became of it."""
+    started: float = 0.0
+    """When the run began, on the timeline's clock (``time.monotonic``)."""
     spill_folder: str | None = None
     skipped: list[str] = field(default_factory=list)
     """Where the first few skipped bad records were, and why (``--skip-bad-records``)."""
@@ -195,14 +175,19 @@ def plan(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     skip_bad_records: bool = False,
     max_record: int = MAX_RECORD,
+    task_timeout: float | None = None,
+    backup_tasks: bool = False,
     stress: Stress = Stress(),  # noqa: B008 (frozen: one shared default is safe)
 ) -> Plan:
     """Check the run and cut the input into splits, before any worker starts.
 
     ``max_record`` is the longest line accepted, in bytes: one longer is an
     error naming its file and offset, rather than a record held whole in memory.
+    ``task_timeout`` (seconds) and ``backup_tasks`` make the driver watch every
+    execution of a task (see ``mapreduce.phase``).
     """
     require_count("reducers", reducers, MAX_REDUCERS)
+    check_watch(backend, task_timeout, backup_tasks)
     require_count("max attempts", max_attempts, 100)
     require_count("max record", max_record, 1 << 40)
     if splits is not None:
@@ -219,9 +204,28 @@ def plan(
     finally:
         RECORD_LIMIT.reset(limit)
     input_bytes = sum(split.end - split.start for split in first if isinstance(split, FileSplit))
-    policy = FaultPolicy(max_attempts, skip_bad_records)
+    policy = FaultPolicy(max_attempts, skip_bad_records, task_timeout, backup_tasks)
     mode = shuffle_mode(shuffle, input_bytes, backend)
     return Plan(job, first, reducers, count, mode, policy, stress)
+
+
+def check_watch(backend: Backend, task_timeout: float | None, backup_tasks: bool) -> None:
+    """Fail unless the time-out is a positive number of seconds and the backend can watch."""
+    if task_timeout is not None and (
+        isinstance(task_timeout, bool)
+        or not isinstance(task_timeout, int | float)
+        or not 0 < task_timeout <= MAX_TASK_TIMEOUT
+    ):
+        raise MapReduceError(
+            f"task time-out must be a number of seconds above 0 and at most "
+            f"{MAX_TASK_TIMEOUT:,}, not {task_timeout!r}"
+        )
+    if (task_timeout is not None or backup_tasks) and not backend.runs_apart:
+        wanted = "time a task out" if task_timeout is not None else "back a task up"
+        raise MapReduceError(
+            f"the {backend.name} backend with {backend.workers} worker(s) runs every task in "
+            f"this process, so it cannot {wanted}: use threads or a process backend"
+        )
 
 
 def shuffle_mode(shuffle: str, input_bytes: int, backend: Backend) -> str:
@@ -236,61 +240,11 @@ def shuffle_mode(shuffle: str, input_bytes: int, backend: Backend) -> str:
     return "memory"
 
 
-def run_phase(
-    backend: Backend,
-    fn: Callable[[Any], TaskOutput],
-    tasks: list[Any],
-    phase: str,
-    progress: Progress | None,
-    counters: Counter[str],
-) -> list[TaskOutput]:
-    """Run one phase's tasks on the backend; return their outputs in task order.
-
-    If a worker dies, the tasks it may have held are lost: the backend is
-    restarted and every unfinished task runs again, up to the policy's
-    ``max_attempts`` runs in all, counted in ``worker_restarts``.
-    """
-    if not tasks:
-        return []
-    outputs: list[TaskOutput | None] = [None] * len(tasks)
-    job, max_attempts = tasks[0].job.name, tasks[0].policy.max_attempts
-    done, lost = 0, 0
-    if progress:
-        progress(phase, done, len(tasks))
-    while unfinished := [i for i, output in enumerate(outputs) if output is None]:
-        try:
-            for index, output in backend.run(fn, [tasks[i] for i in unfinished]):
-                outputs[unfinished[index]] = output
-                done += 1
-                if progress:
-                    progress(phase, done, len(tasks))
-        except WorkerLost as exc:
-            lost += 1
-            if lost >= max_attempts:
-                raise MapReduceError(
-                    f"{job}: {phase} phase lost a worker {lost} times, the limit "
-                    f"(max attempts {max_attempts}), with {len(unfinished)} of {len(tasks)} "
-                    f"tasks unfinished; last: {exc}"
-                ) from exc
-            counters["worker_restarts"] += 1
-            backend.restart()
-        except TaskError:
-            raise
-        except Exception as exc:
-            raise MapReduceError(
-                f"{job}: {phase} phase failed on the {backend.name} backend: {one_line(exc)}"
-                + (PICKLE_HINT if backend.pickles else "")
-            ) from exc
-    return outputs
-
-
 @dataclass
 class StepResult:
     partitions: list[Spilled]
     task_outputs: list[TaskOutput]
     seconds: dict[str, float]
-    counters: Counter[str]
-    """The driver's own counters (restarts); the tasks' are in their outputs."""
 
 
 def run_step(
@@ -298,14 +252,13 @@ def run_step(
     splits: list[Any],
     reducers: int,
     backend: Backend,
-    progress: Progress | None,
+    ledger: Ledger,
     folder: str | None,
     policy: FaultPolicy,
     stress: Stress,
 ) -> StepResult:
     """Map, shuffle and reduce one step of a job; its output stays partitioned."""
     seconds: dict[str, float] = {}
-    counters: Counter[str] = Counter()
 
     start = time.perf_counter()
     try:
@@ -319,7 +272,7 @@ def run_step(
         MapTask(step, i, total, split, reducers, folder, policy, pack, stress)
         for i, split in enumerate(splits)
     ]
-    map_outputs = run_phase(backend, run_map_task, map_tasks, "map", progress, counters)
+    map_outputs = run_phase(backend, run_map_task, map_tasks, "map", ledger)
     seconds["map"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -339,9 +292,7 @@ def run_step(
     seconds["shuffle"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    reduce_outputs = run_phase(
-        backend, run_reduce_task, reduce_tasks, "reduce", progress, counters
-    )
+    reduce_outputs = run_phase(backend, run_reduce_task, reduce_tasks, "reduce", ledger)
     for task in reduce_tasks:  # the map outputs are read: free the disk early
         for spilled in task.inputs:
             if isinstance(spilled, str):
@@ -352,7 +303,7 @@ def run_step(
         seconds[phase] -= moving
         seconds["shuffle"] += moving
     partitions = [output.pairs for output in reduce_outputs]
-    return StepResult(partitions, map_outputs + reduce_outputs, seconds, counters)
+    return StepResult(partitions, map_outputs + reduce_outputs, seconds)
 
 
 def shuffle_share(outputs: list[TaskOutput]) -> float:
@@ -383,18 +334,17 @@ def execute_steps(
     seconds: Counter[str] = Counter()
     counters: Counter[str] = Counter()
     task_outputs: list[TaskOutput] = []
-    timeline: list[Slice] = []
+    ledger = Ledger(progress=progress)
+    started = time.monotonic()
     splits, steps = plan.splits, job.steps()
     for number, step in enumerate(steps, start=1):
+        ledger.step, ledger.counters = number, Counter()  # the driver's own: restarts, backups
         result = run_step(
-            step, splits, plan.reducers, backend, progress, folder, plan.policy, plan.stress
+            step, splits, plan.reducers, backend, ledger, folder, plan.policy, plan.stress
         )
         seconds.update(result.seconds)
         task_outputs += result.task_outputs
-        mapped = len(result.task_outputs) - len(result.partitions)
-        timeline += slices(number, "map", result.task_outputs[:mapped])
-        timeline += slices(number, "reduce", result.task_outputs[mapped:])
-        for step_counters in [result.counters] + [o.counters for o in result.task_outputs]:
+        for step_counters in [ledger.counters] + [o.counters for o in result.task_outputs]:
             counters.update(step_counters)
             if number > 1:
                 counters.update({f"step{number}.{k}": v for k, v in step_counters.items()})
@@ -418,7 +368,8 @@ def execute_steps(
         seconds=dict(seconds),
         format_line=job.format_line,
         worker_pids={o.pid for o in task_outputs},
-        timeline=timeline,
+        timeline=ledger.timeline,
+        started=started,
         spill_folder=folder,
         skipped=[where for output in task_outputs for where in output.skipped],
     )
@@ -437,6 +388,8 @@ def run(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     skip_bad_records: bool = False,
     max_record: int = MAX_RECORD,
+    task_timeout: float | None = None,
+    backup_tasks: bool = False,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run ``job`` over the files ``inputs`` on a backend, opened and closed here."""
@@ -452,6 +405,8 @@ def run(
         max_attempts=max_attempts,
         skip_bad_records=skip_bad_records,
         max_record=max_record,
+        task_timeout=task_timeout,
+        backup_tasks=backup_tasks,
     )
     with backend:
         return execute(checked, backend, progress)

@@ -50,6 +50,15 @@ class FaultPolicy:
     """Runs of a raising task before it fails the run."""
     skip_bad_records: bool = False
     """Skip (and count) records whose mapper raises, instead of failing the task."""
+    task_timeout: float | None = None
+    """Seconds an execution may run before it is declared lost and run again (None: no limit)."""
+    backup_tasks: bool = False
+    """Near a phase's end, run a second execution of the slowest task still running."""
+
+    @property
+    def watched(self) -> bool:
+        """Whether the driver watches each execution (a time-out or backup tasks)."""
+        return self.task_timeout is not None or self.backup_tasks
 
 
 @dataclass(frozen=True)
@@ -81,9 +90,10 @@ class MapTask:
     """Where to write the partitions (disk shuffle); None keeps them in memory."""
     policy: FaultPolicy = field(default_factory=FaultPolicy)
     pack: bool = False
-    stress: Stress = field(default_factory=Stress)
     """Pickle the partitions kept in memory (they travel to another process anyway)."""
     stress: Stress = field(default_factory=Stress)
+    execution: int = 1
+    """Which execution of the task this is: a backup, or a run after a time-out, is 2 or more."""
 
     def __str__(self) -> str:
         return str(self.split)
@@ -100,6 +110,7 @@ class ReduceTask:
     policy: FaultPolicy = field(default_factory=FaultPolicy)
     pack: bool = False
     stress: Stress = field(default_factory=Stress)
+    execution: int = 1
 
     def __str__(self) -> str:
         return f"partition {self.index}"
@@ -121,6 +132,11 @@ class TaskOutput:
     thread: str = ""
     """The name of the thread that ran it."""
     attempt: int = 1
+    """Which try within the execution succeeded (a raising task is tried again)."""
+    execution: int = 1
+    """Which execution of the task this came from (see ``MapTask.execution``)."""
+    failures: list[tuple[float, float]] = field(default_factory=list)
+    """When each try that raised ran (start, end), before the one that succeeded."""
 
     @property
     def seconds(self) -> float:
@@ -151,16 +167,19 @@ def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Ta
         @functools.wraps(run)
         def wrapper(task: Task) -> TaskOutput:
             attempts = task.policy.max_attempts
+            failures: list[tuple[float, float]] = []
             for attempt in range(1, attempts + 1):
+                started = time.monotonic()
                 try:
-                    started = time.monotonic()
                     output = run(task)
                     output.started, output.ended = started, time.monotonic()
                     output.thread, output.attempt = threading.current_thread().name, attempt
+                    output.execution, output.failures = task.execution, failures
                     break
                 except Interrupted:
                     raise
                 except (Exception, SystemExit, KeyboardInterrupt) as exc:
+                    failures.append((started, time.monotonic()))
                     if attempt == attempts or isinstance(exc, MapReduceError):
                         raise TaskError(
                             task.job.name,
@@ -278,7 +297,9 @@ def run_map_task(task: MapTask) -> TaskOutput:
     moving = time.monotonic()
     buckets = partitioned(job, pairs, task.reducers)
     folder = task.spill_folder
-    names = [f"map-{task.index:05d}-part-{r:04d}.pickle" for r in range(task.reducers)]
+    names = [
+        f"map-{task.index:05d}.{task.execution}-part-{r:04d}.pickle" for r in range(task.reducers)
+    ]
     spilled = [spill(b, folder, n, task.pack) for n, b in zip(names, buckets, strict=True)]
     counters["shuffle_bytes"] += sum(map(size_of, spilled))
     moved = time.monotonic() - moving
@@ -318,6 +339,6 @@ def run_reduce_task(task: ReduceTask) -> TaskOutput:
     except TypeError as exc:
         raise mixed_keys(exc) from None
     counters["output_records"] += len(output)
-    name = f"reduce-{task.index:04d}.pickle"
+    name = f"reduce-{task.index:04d}.{task.execution}.pickle"
     spilled = spill(output, task.spill_folder, name, task.pack)
     return TaskOutput(spilled, counters, shuffle_seconds=sorted_at - started)

@@ -280,8 +280,8 @@ class PausesOnce(WordCount):
 
     name = "pausesonce"
 
-    def __init__(self, pid_file: str, seconds: float = 3.0) -> None:
-        self.pid_file, self.seconds = pid_file, seconds
+    def __init__(self, pid_file: str, seconds: float | str = 3.0) -> None:
+        self.pid_file, self.seconds = pid_file, float(seconds)  # a string from the command line
 
     def map_split(self, split, counters):
         if split.start == 0 and not os.path.exists(self.pid_file):
@@ -379,3 +379,18 @@ class IgnoresSigterm(Fetch):
     def mapper(self, key, url):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         yield from super().mapper(key, url)
+
+
+class SlowFirstSplit(WordCount):
+    """Word count whose first split sleeps ``seconds`` on every attempt: a task that always
+    runs past a short time-out."""
+
+    name = "slowfirstsplit"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def map_split(self, split, counters):
+        if split.start == 0:
+            time.sleep(self.seconds)
+        return super().map_split(split, counters)

@@ -71,6 +71,17 @@ class Analysis:
         speedup, cpu_use = self.interval(cell), cell.cpu_utilization
         return suspect(speedup, cell.workers, cell.backend, workload, cpu_use, self.cores)
 
+    def slowdown(self, cell: Cell) -> Interval | None:
+        """A straggler-experiment cell's time over the normal run of each round (median and
+        95% interval); None if its output is wrong or it has no normal run to compare with."""
+        normal = next(iter(self.select("stragglers", job=cell.job, workers=cell.workers,
+                                       scenario="normal")), None)  # fmt: skip
+        if not self.matches(cell) or normal is None or not self.matches(normal):
+            return None
+        return median_interval(
+            [s.wall / n.wall for s, n in zip(cell.samples, normal.samples, strict=True)]
+        )
+
     def select(self, experiment: str, **fields: object) -> list[Cell]:
         return [
             cell

@@ -87,6 +87,17 @@ def speedup_text(interval: Interval | None) -> str:
     return f"{ratio_text(interval.median)} [{1 / interval.high:.2f}, {1 / interval.low:.2f}]"
 
 
+def slowdown_text(interval: Interval | None) -> str:
+    """A slowdown against a reference run as the paper gives it: ``+44% [+30%, +61%]``."""
+    if interval is None:
+        return "-"
+    change = f"{100 * (interval.median - 1):+.0f}%"
+    if math.isinf(interval.high):
+        return f"{change} (too few runs for an interval)"
+    bounds = f"[{100 * (interval.low - 1):+.0f}%, {100 * (interval.high - 1):+.0f}%]"
+    return f"within noise {bounds}" if interval.holds(1.0) else f"{change} {bounds}"
+
+
 def leaders(speedups: dict[K, Interval]) -> list[K]:
     """The keys whose speedups cannot be told apart from the best one's: one key is a winner.
 

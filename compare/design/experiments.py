@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import backends
 from backends import PROCESS_BACKENDS, SCALE_OUT_BACKENDS
@@ -165,6 +166,66 @@ def baselines(preset: Preset, workers: int = 2) -> list[Cell]:
         for n in names
     ]
     return cells
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One run of the straggler experiment: what is done to the workers, and whether the
+    driver backs tasks up."""
+
+    name: str
+    straggler: bool = False
+    """One worker process runs a tenth of the time (``compare.measure.throttle``)."""
+    backups: bool = False
+    killed: bool = False
+    """One worker process is killed once half the map tasks are done."""
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario("normal"),
+        Scenario("backup tasks", backups=True),
+        Scenario("straggler", straggler=True),
+        Scenario("straggler, backup tasks", straggler=True, backups=True),
+        Scenario("worker killed", killed=True),
+    )
+}
+"""The paper's Figure 3 at classroom scale: (a) normal, (b) no backup tasks with a straggler,
+(c) a killed worker; with the straggler's run with backups, and backups with no straggler
+(what they cost when nothing is wrong)."""
+
+STRAGGLER_BACKEND = "pool"
+"""The straggler experiment's backend: the acceptance's, and the one whose workers the
+study can pick out (the children it starts)."""
+
+TIMELINE_JOBS = ("pi", "fetch", "wordcount")
+"""The matrix jobs whose cells keep their median run's timeline for the report's plots:
+pi (the GIL: threads against processes), fetch (threads waiting), word count."""
+
+
+def stragglers(preset: Preset, names: Sequence[str], jobs: Sequence[str]) -> list[Cell]:
+    """Each scenario on each of the preset's straggler jobs (of ``jobs``), on the pool backend
+    at the core count (``full_grid``: also twice it)."""
+    if STRAGGLER_BACKEND not in names:
+        return []
+    cores = os.cpu_count() or 1
+    counts = [cores, 2 * cores] if preset.full_grid else [cores]
+    return [
+        cell(preset, "stragglers", job, generated(job, preset.sizes[job]), STRAGGLER_BACKEND, n,
+             scenario=scenario)
+        for job in preset.straggler_jobs
+        if job in jobs
+        for n in counts
+        for scenario in SCENARIOS
+    ]  # fmt: skip
+
+
+def keeps_timeline(cell: Cell) -> bool:
+    """Whether the study keeps the cell's median run's timeline (for a plot)."""
+    return cell.experiment == "stragglers" or (
+        cell.experiment == "matrix" and cell.job in TIMELINE_JOBS
+    )
 
 
 def available(names: Sequence[str]) -> list[str]:

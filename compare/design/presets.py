@@ -59,6 +59,9 @@ class Preset:
     """Seconds the whole study may spend on extra rounds (None: no limit)."""
     shuffle: str = "memory"
     """How intermediate data travels in every cell (``auto`` for inputs past memory)."""
+    straggler_jobs: tuple[str, ...] = ()
+    """Jobs of the straggler experiment, on their matrix input (core count; ``full_grid``:
+    also twice it)."""
 
 
 def worker_counts(io: bool = False, full: bool = False, cores: int | None = None) -> list[int]:
@@ -104,6 +107,7 @@ PRESETS = {
         start_method=Sweep("pi", 16 * 100_000),
         baseline_size=200_000,
         scale_out_jobs=("wordcount",),
+        straggler_jobs=("wordcount",),
     ),
     "default": Preset(
         name="default",
@@ -121,6 +125,7 @@ PRESETS = {
         scale_out_jobs=("pi",),
         extra_rounds=3,
         extra_seconds=15,
+        straggler_jobs=("sort", "wordcount"),
     ),
     "full": Preset(
         name="full",
@@ -137,6 +142,7 @@ PRESETS = {
         baseline_size=500_000,
         full_grid=True,
         extra_rounds=3,
+        straggler_jobs=("sort", "wordcount"),
     ),
     "large": Preset(
         name="large",

@@ -19,10 +19,12 @@ class StudyProgress:
     """Announces each batch; the time left is the mean time per run so far, times those left."""
 
     def __init__(
-        self, batches: Sequence[Batch], repeat: int, stream: TextIO | None = None
+        self, batches: Sequence[Batch], repeat: int, stream: TextIO | None = None, later: int = 0
     ) -> None:
+        """``later``: runs measured after the batches (the straggler experiment's)."""
         self.count, self.repeat = len(batches), repeat
-        self.total, self.done, self.announced = sum(b.runs for b in batches) * repeat, 0, 0
+        self.total = sum(b.runs for b in batches) * repeat + later
+        self.done, self.announced = 0, 0
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
 

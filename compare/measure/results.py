@@ -1,8 +1,9 @@
 """The results files: every sample, in JSON (versioned) and CSV.
 
-``results.json`` is ``{"version": 3, "environment": ..., "preset": ...,
+``results.json`` is ``{"version": 4, "environment": ..., "preset": ...,
 "datasets": [...], "cells": [...]}`` with every sample of every cell, so any
-median in the report can be recomputed from it.  Version 2 had no shuffle
+median in the report can be recomputed from it.  Version 3 had no straggler
+scenarios and no timelines; version 2 had no shuffle
 counts and timed ``shuffle`` as the hand-off alone; version 1 called the
 paired sequential time ``baseline``.  Both are still read.
 """
@@ -15,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from compare.cells import Cell, Sample
+from compare.cells import FAULTS, Cell, Sample
 from mapreduce.driver import PHASES
 
-VERSION = 3
+VERSION = 4
 SHUFFLED = ("tasks", "pairs", "bytes")
 """What a run's map tasks sent to the reducers: how many tasks, pairs and pickled bytes."""
 
@@ -32,7 +33,7 @@ def read_json(path: Path) -> tuple[dict[str, Any], list[Cell]]:
     """The header and the cells of a results file."""
     document = json.loads(Path(path).read_text(encoding="utf-8"))
     version = document.get("version")
-    if version not in (1, 2, VERSION):
+    if version not in (1, 2, 3, VERSION):
         raise ValueError(f"{path}: results version {version}, expected {VERSION}")
     cells = []
     for raw in document.pop("cells"):
@@ -50,9 +51,10 @@ def write_csv(path: Path, cells: Sequence[Cell]) -> None:
     """One row per sample, with its cell's configuration."""
     columns = [
         "cell", "experiment", "job", "dataset", "input_bytes", "backend", "workers",
-        "start_method", "splits", "shuffle", "startup_seconds", "sample", "wall_seconds",
-        "cpu_seconds", "paired_sequential_seconds", *(f"{phase}_seconds" for phase in PHASES),
-        *(f"shuffled_{count}" for count in SHUFFLED), "digest", "error",
+        "start_method", "splits", "shuffle", "scenario", "startup_seconds", "sample",
+        "wall_seconds", "cpu_seconds", "paired_sequential_seconds",
+        *(f"{phase}_seconds" for phase in PHASES), *(f"shuffled_{count}" for count in SHUFFLED),
+        *FAULTS, "digest", "error",
     ]  # fmt: skip
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
@@ -60,12 +62,15 @@ def write_csv(path: Path, cells: Sequence[Cell]) -> None:
         for number, cell in enumerate(cells):
             config = [
                 number, cell.experiment, cell.job, cell.dataset, cell.input_bytes, cell.backend,
-                cell.workers, cell.start_method, cell.splits, cell.shuffle, cell.startup_seconds,
+                cell.workers, cell.start_method, cell.splits, cell.shuffle, cell.scenario,
+                cell.startup_seconds,
             ]  # fmt: skip
             if not cell.samples:
                 writer.writerow([*config, *([""] * (len(columns) - len(config) - 1)), cell.error])
             for index, sample in enumerate(cell.samples):
                 phases = [sample.phases.get(phase, 0.0) for phase in PHASES]
                 shuffled = [sample.shuffled.get(count, "") for count in SHUFFLED]
+                faults = [sample.faults.get(name, "") for name in FAULTS]
                 measured = [index, sample.wall, sample.cpu, sample.paired_sequential, *phases]
-                writer.writerow([*config, *measured, *shuffled, sample.digest, cell.error])
+                row = [*config, *measured, *shuffled, *faults, sample.digest, cell.error]
+                writer.writerow(row)

@@ -42,7 +42,9 @@ from backends import SCALE_OUT_BACKENDS, Backend
 from compare.analyse.statistics import median_interval
 from compare.cells import BASELINE, Cell, Sample
 from compare.design.baselines import BASELINES
+from compare.design.experiments import keeps_timeline
 from compare.measure.cpu import cpu_seconds_between, tree_cpu_seconds
+from compare.measure.timelines import MedianRun
 from mapreduce import driver
 from mapreduce.catalog import find_job
 from mapreduce.errors import one_line
@@ -76,12 +78,27 @@ def baseline_runner(cell: Cell) -> Runner:
     return run
 
 
+def outcome(
+    result: driver.RunResult, plan: driver.Plan
+) -> tuple[str, dict[str, float], dict[str, int]]:
+    """What a sample keeps of a run: its digest, its phases, and what its map tasks sent."""
+    counters = result.counters
+    moved = {
+        "tasks": len(plan.splits),
+        "pairs": counters["combine_output_pairs"],
+        "bytes": counters["shuffle_bytes"],
+    }
+    return result.digest, result.seconds, moved
+
+
 def engine_runner(cell: Cell, backend: Backend, tasks_for: int | None = None) -> Runner:
     """Runs the cell's job on the open ``backend``; with ``tasks_for``, cut into the map and
-    reduce tasks a run on that many workers would have (the same tasks, one after another)."""
+    reduce tasks a run on that many workers would have (the same tasks, one after another).
+    A cell the report draws keeps its median run's timeline."""
     job = find_job(cell.job)(**cell.params)
     workers = tasks_for or cell.workers
     splits = cell.splits or driver.default_splits(workers)
+    median_run = MedianRun(cell) if keeps_timeline(cell) else None
 
     plans: dict[tuple[str, ...], driver.Plan] = {}  # planned once per input, not per round
 
@@ -92,18 +109,17 @@ def engine_runner(cell: Cell, backend: Backend, tasks_for: int | None = None) ->
                 job, paths, backend, reducers=workers, splits=splits, shuffle=cell.shuffle
             )
         plan = plans[key]
+        results = []
 
         def once() -> tuple[str, dict[str, float], dict[str, int]]:
             with driver.execute(plan, backend) as result:
-                counters = result.counters
-                moved = {
-                    "tasks": len(plan.splits),
-                    "pairs": counters["combine_output_pairs"],
-                    "bytes": counters["shuffle_bytes"],
-                }
-                return result.digest, result.seconds, moved
+                results.append(result)
+                return outcome(result, plan)
 
-        return timed(once)
+        sample = timed(once)
+        if median_run and cell.source and list(paths) == list(cell.source.paths):
+            median_run.add(sample.wall, results[0])  # not the warm-up's
+        return sample
 
     return run
 

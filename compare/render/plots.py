@@ -1,4 +1,5 @@
-"""The study's plots: speedup against workers, phase breakdown, CPU use, task size.
+"""The study's plots: speedup against workers, phase breakdown, CPU use, task size, and
+task timelines (``compare.render.timelines``).
 
 Each is written as PNG (for the report) and PDF (vector, for a LaTeX
 writeup), and ``figures.tex`` holds a ready ``figure`` environment for each.
@@ -17,6 +18,8 @@ from typing import Any
 import backends
 from compare.analyse.analysis import Analysis
 from compare.cells import Cell
+from compare.render import timelines
+from compare.render.timelines import PHASE_COLOURS
 from mapreduce.driver import PHASES
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
@@ -26,9 +29,6 @@ STYLES = {
     for i, name in enumerate(backends.names())
 }
 """Each backend's colour and marker, the same in every figure: by name, not plotting order."""
-
-PHASE_COLOURS = dict(zip(PHASES, ("#7f7f7f", "#bcbd22", "#17becf", "#c5b0d5"), strict=True))
-"""The phases in colours no backend has, so that a bar is not read as a backend."""
 
 CAPTIONS = {
     "speedup": "Speedup over the sequential backend (median of paired runs, with its 95\\% "
@@ -40,6 +40,7 @@ CAPTIONS = {
     "input-size": "Word count's speedup over sequential against input size at the core "
     "count (median of paired runs, 95\\% interval); processes pay off where their interval "
     "leaves 1.",
+    **timelines.CAPTIONS,
 }
 
 
@@ -59,6 +60,8 @@ def draw(analysis: Analysis, folder: Path) -> list[str]:
         ("cpu", cpu_use),
         ("granularity", granularity),
         ("input-size", input_size),
+        ("timelines", timelines.draw_regimes),
+        ("stragglers", timelines.draw_stragglers),
     ):
         figure = plot(analysis, plt)
         if figure is not None:

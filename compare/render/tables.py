@@ -15,7 +15,7 @@ from tabulate import tabulate
 
 from backends import PROCESS_BACKENDS
 from compare.analyse.analysis import Analysis
-from compare.analyse.statistics import speedup_text
+from compare.analyse.statistics import slowdown_text, speedup_text
 from compare.cells import Cell
 from mapreduce.driver import PHASES
 from mapreduce.sizes import format_size
@@ -255,6 +255,43 @@ def shuffle_table(analysis: Analysis) -> Table | None:
 
 SHUFFLE = "Shuffle: what moves between map and reduce"
 
+STRAGGLERS = "Stragglers and backup tasks"
+
+
+def median_count(cell: Cell, name: str) -> str:
+    """The median of a fault counter over the cell's runs."""
+    counts = [s.faults.get(name, 0) for s in cell.samples]
+    return f"{statistics.median(counts):g}" if counts else "-"
+
+
+def straggler_table(analysis: Analysis) -> Table | None:
+    """Each scenario's time and its slowdown against the same round's normal run."""
+    rows = [
+        [
+            cell.job, f"{cell.backend} x{cell.workers}", cell.scenario, seconds(cell.median),
+            spread(cell),
+            "reference" if cell.scenario == "normal" else slowdown_text(analysis.slowdown(cell)),
+            median_count(cell, "backup_tasks"), median_count(cell, "backup_wins"),
+            median_count(cell, "worker_restarts"), output_text(analysis, cell),
+            analysis.cells.index(cell),
+        ]
+        for cell in analysis.select("stragglers")
+        if cell.samples or cell.error
+    ]  # fmt: skip
+    headers = [
+        "job", "cell", "scenario", "median (s)", "min-max (s)", "vs normal [95% CI]",
+        "backup tasks", "won by a backup", "pool restarts", "output matches", "#",
+    ]  # fmt: skip
+    note = (
+        "Each scenario runs once per round, in a shuffled order, on a pool of its own; its "
+        "time is compared with the same round's normal run. Straggler: one worker process "
+        "stopped and continued (SIGSTOP 0.45 s, SIGCONT 0.05 s) for the whole run, so it runs "
+        "a tenth of the time. Worker killed: one worker killed (SIGKILL) once half the map "
+        "tasks are done; the pool is restarted and every unfinished task runs again. "
+        "Counts are medians per run."
+    )
+    return Table(STRAGGLERS, headers, rows, note) if rows else None
+
 
 def all_tables(analysis: Analysis) -> list[Table]:
     sweeps = [
@@ -265,6 +302,7 @@ def all_tables(analysis: Analysis) -> list[Table]:
         sweep_table(
             analysis, "baselines", "Baselines: word count without the framework", "job and input"
         ),
+        straggler_table(analysis),
     ]
     first = [headline_table(analysis), inputs_table(analysis), shuffle_table(analysis)]
     return (
