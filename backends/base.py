@@ -286,9 +286,9 @@ class Backend(abc.ABC):
 
     @property
     def runs_apart(self) -> bool:
-        """Whether tasks run apart from the caller (a thread or a process of their own), so
-        that the caller can time them out."""
-        return True
+        """Whether ``submit`` starts a task apart from the caller (in a thread or a process),
+        so that the caller can watch it and time it out: not with the default ``submit``."""
+        return type(self).submit is not Backend.submit
 
     def open(self) -> Backend:
         """Start the workers and wait until each can take a task; on failure, stop them.

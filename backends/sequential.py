@@ -20,10 +20,6 @@ class SequentialBackend(Backend):
         super().__init__(workers)
         self.workers = 1
 
-    @property
-    def runs_apart(self) -> bool:
-        return False
-
     def run(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
         for index, task in enumerate(tasks):
             yield index, fn(task)

@@ -223,8 +223,9 @@ def check_watch(backend: Backend, task_timeout: float | None, backup_tasks: bool
     if (task_timeout is not None or backup_tasks) and not backend.runs_apart:
         wanted = "time a task out" if task_timeout is not None else "back a task up"
         raise MapReduceError(
-            f"the {backend.name} backend with {backend.workers} worker(s) runs every task in "
-            f"this process, so it cannot {wanted}: use threads or a process backend"
+            f"the {backend.name} backend with {backend.workers} worker(s) cannot {wanted}: it "
+            "runs its tasks in this process, or cannot start them one at a time (it has no "
+            "submit); use threads or a process backend"
         )
 
 

@@ -13,7 +13,7 @@ from compare.__main__ import main
 from compare.analyse.analysis import Analysis
 from compare.analyse.statistics import median_interval, slowdown_text
 from compare.cells import Cell, Sample
-from compare.design.experiments import SCENARIOS
+from compare.design.presets import PRESETS
 from compare.measure.timelines import GIVEN_UP, compact
 from mapreduce.phase import Slice
 
@@ -78,7 +78,7 @@ def test_the_straggler_experiment_runs_every_scenario_and_reports_it(tmp_path, c
     assert main([*args, "--output", str(tmp_path)]) == 0, capsys.readouterr().err
     raw = json.loads((tmp_path / "results.json").read_text())
     cells = [c for c in raw["cells"] if c["experiment"] == "stragglers"]
-    assert [c["scenario"] for c in cells] == list(SCENARIOS)
+    assert [c["scenario"] for c in cells] == list(PRESETS["smoke"].straggler_scenarios)
     reference = next(c for c in raw["cells"] if c["backend"] == "sequential")
     for cell in cells:
         assert len(cell["samples"]) == 3
@@ -96,11 +96,3 @@ def test_the_straggler_experiment_runs_every_scenario_and_reports_it(tmp_path, c
     for name in ("stragglers", "timelines"):
         assert (tmp_path / f"{name}.png").stat().st_size > 0
         assert f"![{name}.png]({name}.png)" in report
-
-
-def test_the_best_possible_slowdown_counts_the_cores_as_well_as_the_workers():
-    from compare.analyse.findings import best_possible
-
-    assert best_possible(2, 2, 0.1) == pytest.approx(2 / 1.1)  # one worker's loss is felt
-    assert best_possible(4, 2, 0.1) == 1.0  # three workers still fill two cores
-    assert best_possible(1, 2, 0.1) == pytest.approx(10.0)

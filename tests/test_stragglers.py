@@ -187,7 +187,7 @@ def test_a_killed_worker_in_a_watched_run_is_replaced(name, corpus, tmp_path):
     [
         (["-b", "sequential", "--task-timeout", "2"], "cannot time a task out"),
         (["-b", "sequential", "--backup-tasks"], "cannot back a task up"),
-        (["-b", "joblib", "-w", "1", "--backup-tasks"], "runs every task in this process"),
+        (["-b", "joblib", "-w", "1", "--backup-tasks"], "runs its tasks in this process"),
         (["-b", "pool", "--task-timeout", "0"], "above 0"),
         (["-b", "pool", "--task-timeout", "-1"], "above 0"),
         (["-b", "pool", "--task-timeout", "nan"], "above 0"),

@@ -15,8 +15,7 @@ from backends import PROCESS_BACKENDS
 from compare.analyse.analysis import Analysis
 from compare.analyse.statistics import slowdown_text, speedup_text
 from compare.cells import Cell
-from compare.design.experiments import SCENARIOS
-from compare.measure.throttle import DEFAULT_SHARE
+from compare.design.presets import STRAGGLER_SCENARIOS
 from mapreduce import driver
 from mapreduce.catalog import find_job
 from mapreduce.sizes import format_size
@@ -256,36 +255,34 @@ PAPER_STRAGGLERS = (
 )
 
 
-def best_possible(workers: int, cores: int, share: float) -> float:
-    """The least slowdown any scheduler could reach with one of ``workers`` workers running
-    ``share`` of the time: the work over the capacity left (cores bound both)."""
-    return min(workers, cores) / min(workers - 1 + share, cores)
-
-
 def stragglers(analysis: Analysis) -> Iterator[str]:
     """Per straggler job at the core count: what a straggler, backups and a killed worker
-    did to the time, against the best possible and the paper's Figure 3."""
+    did to the time, against the paper's Figure 3."""
     for job in dict.fromkeys(c.job for c in analysis.select("stragglers")):
         cells = {
             c.scenario: c for c in analysis.select("stragglers", job=job, workers=analysis.cores)
         }
         slowed = {name: analysis.slowdown(cell) for name, cell in cells.items()}
-        if any(slowed.get(name) is None for name in SCENARIOS):
+        if any(slowed.get(name) is None for name in STRAGGLER_SCENARIOS):
             continue
         normal = cells["normal"]
         said = {
             name: f"{slowdown_text(slowed[name])} {ref(analysis, cells[name])}" for name in cells
         }
-        floor = best_possible(normal.workers, analysis.cores, DEFAULT_SHARE)
+        alone = (
+            f"Backup tasks with no straggler: {said['backup tasks']}. "
+            if "backup tasks" in said
+            else ""
+        )
         yield (
             f"**Stragglers** ({job} on {normal.backend} x{normal.workers}, normally "
             f"{normal.median:.2f} s {ref(analysis, normal)}). One worker running a tenth of the "
             f"time: {said['straggler']} without backup tasks, {said['straggler, backup tasks']} "
-            f"with them; no scheduler could do better than {100 * (floor - 1):+.0f}% with that "
-            f"worker's tenth. Backup tasks with no straggler: {said['backup tasks']}. A worker "
-            f"killed half-way through the map phase: {said['worker killed']}. For scale, "
-            f"{PAPER_STRAGGLERS}. Here the straggler is one of {normal.workers} workers, not a "
-            f"few of 1,746 machines, and each map task is "
+            "with them (the timelines: the other workers then do nearly all the work, but a "
+            "stopped worker waiting for a task holds the pool's task-queue lock, and every "
+            f"worker waits with it). {alone}A worker killed half-way through the map phase: "
+            f"{said['worker killed']}. For scale, {PAPER_STRAGGLERS}. Here the straggler is "
+            f"one of {normal.workers} workers, not a few of 1,746 machines, and each map task is "
             f"1/{driver.default_splits(normal.workers)} of the work, not 1/15,000: a slow task "
             "is a large share of the run, and a backup has that much to redo. A pool cannot "
             "replace one worker, so a death restarts every worker and reruns every task in "

@@ -217,7 +217,7 @@ def stragglers(preset: Preset, names: Sequence[str], jobs: Sequence[str]) -> lis
         for job in preset.straggler_jobs
         if job in jobs
         for n in counts
-        for scenario in SCENARIOS
+        for scenario in preset.straggler_scenarios
     ]  # fmt: skip
 
 

@@ -27,6 +27,10 @@ class Sweep:
     values: tuple[int, ...] = ()
 
 
+STRAGGLER_SCENARIOS = ("normal", "straggler", "straggler, backup tasks", "worker killed")
+"""The straggler experiment's scenarios in every preset (``full`` adds backups alone)."""
+
+
 @dataclass(frozen=True)
 class Preset:
     name: str
@@ -62,6 +66,9 @@ class Preset:
     straggler_jobs: tuple[str, ...] = ()
     """Jobs of the straggler experiment, on their matrix input (core count; ``full_grid``:
     also twice it)."""
+    straggler_scenarios: tuple[str, ...] = STRAGGLER_SCENARIOS
+    """Its scenarios (``compare.design.experiments.SCENARIOS``): the paper's three, and the
+    straggler with backup tasks."""
 
 
 def worker_counts(io: bool = False, full: bool = False, cores: int | None = None) -> list[int]:
@@ -114,7 +121,7 @@ PRESETS = {
         description=(
             "every job sized to about 1.15 s sequential, every backend at the core count, "
             "three rounds (more where an interval is wide), the granularity and input-size "
-            "sweeps; within 6 minutes on 2 cores"
+            "sweeps and the straggler experiment; within 6 minutes on 2 cores"
         ),
         repeat=3,
         sizes=DEFAULT_SIZES,
@@ -124,7 +131,7 @@ PRESETS = {
         baseline_size=500_000,
         scale_out_jobs=("pi",),
         extra_rounds=3,
-        extra_seconds=15,
+        extra_seconds=10,
         straggler_jobs=("sort", "wordcount"),
     ),
     "full": Preset(
@@ -143,6 +150,7 @@ PRESETS = {
         full_grid=True,
         extra_rounds=3,
         straggler_jobs=("sort", "wordcount"),
+        straggler_scenarios=("normal", "backup tasks", *STRAGGLER_SCENARIOS[1:]),
     ),
     "large": Preset(
         name="large",

@@ -19,7 +19,6 @@ from types import TracebackType
 STOPPED_SECONDS = 0.45
 RUNNING_SECONDS = 0.05
 """The acceptance's duty cycle: the worker runs 10% of the time."""
-DEFAULT_SHARE = RUNNING_SECONDS / (STOPPED_SECONDS + RUNNING_SECONDS)
 
 
 class Throttle:
