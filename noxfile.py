@@ -38,6 +38,21 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(name="tests-3.14", python="3.14", default=False)
+def tests_314(session: nox.Session) -> None:
+    """The test suite on a Python 3.14 of your own (python.org, pyenv, your distribution)."""
+    tests(session)
+
+
+@nox.session(name="tests-3.14-debian", python=False, default=False)
+def tests_314_debian(session: nox.Session) -> None:
+    """The test suite on Debian's Python 3.14, in a root that tools/python314-root.sh makes
+    (as root; a few minutes the first time, then reused)."""
+    root = "tools/python314-root.sh"
+    session.run(root, "python", "-c", DESCRIBE_INTERPRETER, external=True)
+    session.run(root, "python", "-m", "pytest", *session.posargs, external=True)
+
+
 @nox.session
 def compare(session: nox.Session) -> None:
     """Run the study (default preset, at most 6 minutes); `-- --preset smoke` takes 30 s."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import platform
+import sys
 from typing import Any, NamedTuple
 
 from backends.base import Backend, BackendError, ProcessBackend, WorkerLost
@@ -19,6 +21,8 @@ class Entry(NamedTuple):
     cls: str
     description: str
     install_hint: str = ""
+    python: tuple[int, int] = (3, 10)
+    """The oldest Python that has what the backend is built on."""
 
 
 REGISTRY: dict[str, Entry] = {
@@ -33,6 +37,12 @@ REGISTRY: dict[str, Entry] = {
         "backends.futures", "FuturesBackend", "concurrent.futures.ProcessPoolExecutor processes"
     ),
     "joblib": Entry("backends.joblib", "JoblibBackend", "joblib.Parallel on loky processes"),
+    "interpreters": Entry(
+        "backends.interpreters",
+        "InterpretersBackend",
+        "concurrent.futures.InterpreterPoolExecutor (a GIL per thread)",
+        python=(3, 14),
+    ),
     "dask": Entry(
         "backends.dask",
         "DaskBackend",
@@ -60,6 +70,11 @@ def backend_class(name: str) -> type[Backend]:
     entry = REGISTRY.get(name)
     if entry is None:
         raise BackendError(f"unknown backend {name!r}; choose from: {', '.join(names())}")
+    if sys.version_info < entry.python:
+        raise BackendError(
+            f"backend {name!r} needs Python {'.'.join(map(str, entry.python))} or newer "
+            f"({entry.description.partition(' (')[0]}); this is Python {platform.python_version()}"
+        )
     try:
         module = importlib.import_module(entry.module)
     except ImportError as exc:
@@ -69,13 +84,18 @@ def backend_class(name: str) -> type[Backend]:
     return getattr(module, entry.cls)
 
 
-def is_available(name: str) -> bool:
-    """Whether the backend's library can be imported here."""
+def unavailable(name: str) -> str | None:
+    """Why the backend cannot run here (its library missing, or this Python too old), or None."""
     try:
         backend_class(name)
-    except BackendError:
-        return False
-    return True
+    except BackendError as exc:
+        return str(exc)
+    return None
+
+
+def is_available(name: str) -> bool:
+    """Whether the backend can run here."""
+    return unavailable(name) is None
 
 
 def create(

@@ -12,8 +12,11 @@ from __future__ import annotations
 import abc
 import contextlib
 import ctypes
+import functools
 import multiprocessing
 import os
+import re
+import select
 import shutil
 import signal
 import sys
@@ -171,8 +174,9 @@ def describe_exit(exitcode: int | None) -> str:
     return f"exited with status {exitcode}"
 
 
-def prepare_worker() -> None:
-    """Worker initializer: leave signals to the parent, and die with it.
+def prepare_worker(run: int | None = None) -> None:
+    """Worker initializer: leave signals to the parent, die with it (or with process ``run``,
+    the run that started it), and print by the line.
 
     Ctrl-C reaches every process in the terminal's group; the workers ignore it
     and the parent stops the pool.  A forked worker would also inherit the
@@ -187,6 +191,35 @@ def prepare_worker() -> None:
             signal.signal(signum, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if run is not None and run != os.getppid():
+        die_with(run)
+    # What a job prints goes out line by line: a worker stopped at close (SIGTERM) would
+    # lose a block-buffered tail, as standard output is a pipe, not a terminal.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(line_buffering=True)
+
+
+def die_with(run: int) -> None:
+    """End this worker when process ``run`` ends, though it is not this worker's parent.
+
+    A forkserver's workers are the forkserver's children, so the parent-death
+    signal waits for the forkserver, which waits for its workers: they hold
+    its "still alive" pipe open (CPython passes it to each, to start more).
+    A killed run would leave them all running.  A thread waits on a Linux
+    process descriptor for ``run`` instead (elsewhere, the workers end when
+    they next talk to the dead run).
+    """
+    try:
+        handle = os.pidfd_open(run)
+    except (AttributeError, OSError):
+        return
+
+    def wait() -> None:
+        select.select([handle], [], [])
+        os._exit(1)
+
+    threading.Thread(target=wait, name="run-watch", daemon=True).start()
 
 
 def stop_processes(processes: Iterable[BaseProcess], grace: float = STOP_GRACE_SECONDS) -> None:
@@ -358,6 +391,8 @@ class ProcessBackend(Backend):
     """A backend whose workers are processes, started by a chosen start method."""
 
     pickles = True
+    worker_pids: frozenset[int] | set[int] = frozenset()
+    """The process ids of the workers, once open (as they answered the warm-up)."""
     start_methods: ClassVar[tuple[str, ...]] = START_METHODS
     """Start methods the library takes; ``available_start_methods``: those this platform has."""
 
@@ -387,6 +422,7 @@ class ProcessBackend(Backend):
         deadline = time.monotonic() + WARM_UP_SECONDS
         while len(answered) < self.workers and time.monotonic() < deadline:
             answered.update(pid for _, pid in self.run(_worker_pid, range(self.workers)))
+        self.worker_pids = answered
 
     @classmethod
     def available_start_methods(cls) -> list[str]:
@@ -395,8 +431,18 @@ class ProcessBackend(Backend):
         return [method for method in cls.start_methods if method in platform]
 
     def default_start_method(self) -> str:
-        """The platform's default (``fork`` on Linux before Python 3.14)."""
-        return multiprocessing.get_start_method()
+        """The platform's default, but ``forkserver`` for ``fork`` from Python 3.12.
+
+        3.12 deprecated forking a process that has threads (a library's, a
+        thread pool's): a lock a thread held stays held forever in the child.
+        3.14 made ``forkserver`` Linux's default; this does the same on 3.12
+        and 3.13.  ``--start-method fork`` still asks for ``fork``.
+        """
+        method = multiprocessing.get_start_method()
+        forkserver = "forkserver" in multiprocessing.get_all_start_methods()
+        if method == "fork" and sys.version_info >= (3, 12) and forkserver:
+            return "forkserver"
+        return method
 
     @property
     def context(self) -> Any:
@@ -407,15 +453,25 @@ class ProcessBackend(Backend):
         return f"<{type(self).__name__} workers={self.workers} start_method={self.start_method}>"
 
 
+RUN_FOLDER = re.compile(r"^mapreduce-[a-z]+-(\d+)-")
+"""A run's temporary folder (shuffle, dask, multiprocessing), named for the run's pid."""
+
+
 def run_folder(prefix: str) -> str:
-    """A new temporary folder ``<prefix><pid>-<random>``, after removing the folders with
-    this prefix whose process no longer exists (killed before it could clean up)."""
+    """A new temporary folder ``<prefix><pid>-<random>`` (prefix ``mapreduce-<kind>-``), after
+    removing every run folder whose process no longer exists (killed before it could clean
+    up)."""
     root = tempfile.gettempdir()
     for name in os.listdir(root):
-        pid = name.removeprefix(prefix).partition("-")[0]
-        if name.startswith(prefix) and pid.isdigit() and not process_exists(int(pid)):
+        found = RUN_FOLDER.match(name)
+        if found and not process_exists(int(found.group(1))):
             shutil.rmtree(os.path.join(root, name), ignore_errors=True)
     return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
+
+
+def worker_initializer() -> Callable[[], None]:
+    """``prepare_worker`` for the workers of a pool started by this process."""
+    return functools.partial(prepare_worker, os.getpid())
 
 
 def process_exists(pid: int) -> bool:

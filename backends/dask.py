@@ -18,9 +18,10 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import dask.config
+import distributed.utils
 from distributed import Client, LocalCluster, as_completed
 from distributed import Future as DaskFuture
 
@@ -47,6 +48,22 @@ LOCAL_ANY = "127.0.0.1:0"
 
 KILL_SECONDS = 0.2
 """How long a local worker may take to stop before it is killed."""
+
+
+def idle_offload_thread() -> None:
+    """Stop the thread distributed keeps for the life of the process ("Dask-Offload").
+
+    A process with a thread should not fork (Python 3.12 warns: a lock the
+    thread held stays held in the child), and a pool started after dask
+    would.  distributed's executor is replaced by a fresh one, whose thread
+    starts only when dask next needs it (``distributed.utils._offload_executor``
+    is distributed's own).
+    """
+    old = distributed.utils._offload_executor
+    distributed.utils._offload_executor = ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="Dask-Offload"
+    )
+    old.shutdown(wait=True)
 
 
 class DaskBackend(Backend):
@@ -186,6 +203,7 @@ class DaskBackend(Backend):
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+        idle_offload_thread()
 
     def __repr__(self) -> str:
         where = self.scheduler or "a local cluster"

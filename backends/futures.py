@@ -12,7 +12,12 @@ import sys
 import threading
 from concurrent.futures import Executor, InvalidStateError, ProcessPoolExecutor
 
-from backends.base import ProcessBackend, prepare_worker, stop_processes
+from backends.base import (
+    STOP_GRACE_SECONDS,
+    ProcessBackend,
+    stop_processes,
+    worker_initializer,
+)
 from backends.executor import ExecutorBackend
 
 
@@ -40,7 +45,7 @@ class FuturesBackend(ExecutorBackend, ProcessBackend):
 
     def _make_executor(self) -> Executor:
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=self.context, initializer=prepare_worker
+            max_workers=self.workers, mp_context=self.context, initializer=worker_initializer()
         )
 
     def _stop(self) -> None:
@@ -53,4 +58,9 @@ class FuturesBackend(ExecutorBackend, ProcessBackend):
         processes = list((executor._processes or {}).values())
         executor.shutdown(wait=False, cancel_futures=True)
         stop_processes(processes)
+        # its manager thread ends once it sees the workers gone; a process with a
+        # thread left should not fork the next pool's workers (3.12 warns)
+        manager = getattr(executor, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(STOP_GRACE_SECONDS)
         self._executor = None

@@ -24,7 +24,7 @@ from backends.base import (
     broken_pool_is_worker_lost,
     call_indexed,
     environment_kept,
-    prepare_worker,
+    worker_initializer,
 )
 
 QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
@@ -59,7 +59,7 @@ class JoblibBackend(ProcessBackend):
 
     def _start(self) -> None:
         with joblib.parallel_config(
-            backend="loky", context=self.start_method, initializer=prepare_worker
+            backend="loky", context=self.start_method, initializer=worker_initializer()
         ):
             self._parallel = joblib.Parallel(
                 n_jobs=self.workers, batch_size=1, return_as="generator_unordered"

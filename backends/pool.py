@@ -31,9 +31,9 @@ from backends.base import (
     WorkerLost,
     call_indexed,
     describe_exit,
-    prepare_worker,
     settle,
     stop_processes,
+    worker_initializer,
 )
 
 POLL_SECONDS = 0.2
@@ -56,7 +56,7 @@ class PoolBackend(ProcessBackend):
 
     def _start(self) -> None:
         before = set(multiprocessing.active_children())
-        self._pool = self.context.Pool(processes=self.workers, initializer=prepare_worker)
+        self._pool = self.context.Pool(processes=self.workers, initializer=worker_initializer())
         # Pool starts all its workers in its constructor: the new children are they.
         self._processes = [p for p in multiprocessing.active_children() if p not in before]
 

@@ -302,8 +302,9 @@ def command_jobs(args: argparse.Namespace) -> int:
 def command_backends(args: argparse.Namespace) -> int:
     for name in backends.names():
         entry = backends.REGISTRY[name]
-        missing = "" if backends.is_available(name) else f"  [not installed: {entry.install_hint}]"
-        print(f"{name:<11} {entry.description}{missing}")
+        reason = backends.unavailable(name)
+        missing = f"  [unavailable: {reason.removeprefix(f'backend {name!r} ')}]" if reason else ""
+        print(f"{name:<13} {entry.description}{missing}")
     return 0
 
 

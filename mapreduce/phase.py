@@ -25,6 +25,7 @@ the same whichever wins.
 from __future__ import annotations
 
 import dataclasses
+import re
 import statistics
 import time
 from collections import Counter, deque
@@ -41,6 +42,9 @@ from mapreduce.tasks import TaskOutput
 Progress = Callable[[str, int, int], None]
 
 PICKLE_HINT = "; a task's keys and values must pickle to travel between processes"
+
+RAISED = r"^(\w+\.)*\w*(Error|Exception): .*$"
+"""The first exception line of a traceback carried as text (a subinterpreter's)."""
 
 POLL_SECONDS = 0.1
 """How often a watched phase checks its executions' clocks and its workers."""
@@ -125,11 +129,17 @@ class Losses:
 
 
 def failure(job: str, phase: str, backend: Backend, exc: Exception) -> MapReduceError:
-    """A phase that failed for a reason other than its job's code (a task that did not pickle)."""
+    """A phase that failed for a reason other than its job's code (a task that did not pickle,
+    a module a subinterpreter refused), with the first cause in the chain."""
+    first = exc
+    while first.__cause__ is not None:
+        first = first.__cause__
+    raised = re.search(RAISED, str(first), re.MULTILINE)  # a traceback carried as text
+    cause = raised.group(0) if raised else one_line(first)
+    why = one_line(exc) if first is exc else f"{one_line(exc)}, from {cause}"
     hint = PICKLE_HINT if backend.pickles else ""
-    return MapReduceError(
-        f"{job}: {phase} phase failed on the {backend.name} backend: {one_line(exc)}{hint}"
-    )
+    where = f"{job}: {phase} phase failed on the {backend.name} backend"
+    return MapReduceError(f"{where}: {why}{hint}")
 
 
 def run_phase(

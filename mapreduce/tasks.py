@@ -151,6 +151,13 @@ class TaskOutput:
 Task = TypeVar("Task", MapTask, ReduceTask)
 
 
+def thread_name() -> str:
+    """The running thread's name; in a subinterpreter, whose ``threading`` names a thread it
+    did not start ``Dummy-N`` anew each time, the operating system's number for it."""
+    name = threading.current_thread().name
+    return f"thread {threading.get_native_id()}" if name.startswith("Dummy-") else name
+
+
 def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Task], TaskOutput]]:
     """Run a task again if it raises, and turn its last exception into a ``TaskError``.
 
@@ -173,7 +180,7 @@ def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Ta
                 try:
                     output = run(task)
                     output.started, output.ended = started, time.monotonic()
-                    output.thread, output.attempt = threading.current_thread().name, attempt
+                    output.thread, output.attempt = thread_name(), attempt
                     output.execution, output.failures = task.execution, failures
                     break
                 except Interrupted:

@@ -18,7 +18,8 @@ WORKER_COUNTS = [1, 2, 4]
 
 def installed(name: str) -> pytest.MarkDecorator:
     """Skip, never silently pass, a test whose backend's library is missing."""
-    return pytest.mark.skipif(not backends.is_available(name), reason=f"{name} not installed")
+    reason = backends.unavailable(name)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
 
 
 def backend_param(name: str, workers: int, start_method: str | None = None):
@@ -52,8 +53,8 @@ def open_backend(request):
 @pytest.fixture(params=backends.names())
 def backend_name(request) -> str:
     """Each registered backend's name, skipped if its library is missing."""
-    if not backends.is_available(request.param):
-        pytest.skip(f"{request.param} not installed")
+    if reason := backends.unavailable(request.param):
+        pytest.skip(reason)
     return request.param
 
 

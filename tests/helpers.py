@@ -13,8 +13,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import psutil
+from typing import TYPE_CHECKING
 
 from backends.sequential import SequentialBackend
 from jobs.fetch import Fetch
@@ -23,6 +22,12 @@ from jobs.wordcount import WordCount
 from mapreduce import Job
 from mapreduce.partition import crc32_partition
 from mapreduce.tasks import run_map_task, run_reduce_task
+
+if TYPE_CHECKING:
+    import psutil
+
+# psutil is imported only where it is used: the interpreters backend imports
+# this module in subinterpreters too, where psutil's C extension refuses to load.
 
 LINES = [f"alpha beta {i % 7} gamma delta{'x' * (i % 5)}" for i in range(3000)]
 """The fault tests' corpus: small, repetitive, and quick to check against the oracle."""
@@ -58,6 +63,8 @@ def mapreduce_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.C
 
 def alive(pid: int) -> bool:
     """Whether process ``pid`` still runs (a zombie, exited but not yet reaped, does not)."""
+    import psutil
+
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
@@ -264,11 +271,15 @@ def start_cli(args: list[str], env: dict[str, str] | None = None, **popen) -> su
 
 def workers_of(pid: int) -> list[psutil.Process]:
     """The worker processes under ``pid``: its descendants but the libraries' helpers."""
+    import psutil
+
     helpers = ("resource_tracker", "semaphore_tracker", "forkserver")
     found = []
     for child in psutil.Process(pid).children(recursive=True):
         try:
-            if not any(h in " ".join(child.cmdline()) for h in helpers):
+            # a forkserver's workers are forked copies of it, its command line and all
+            forked = "forkserver" in " ".join(child.parent().cmdline())
+            if forked or not any(h in " ".join(child.cmdline()) for h in helpers):
                 found.append(child)
         except psutil.NoSuchProcess:
             pass

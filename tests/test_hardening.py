@@ -548,7 +548,15 @@ def test_workers_die_with_a_killed_parent_and_the_next_run_cleans_its_folder(nam
         env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert list((tmp_path / "tmp").iterdir()) == []
+    left = [p.name for p in (tmp_path / "tmp").iterdir()]
+    # CPython's own forkserver folder (its socket), which its exit handler removes and a
+    # SIGKILL skips; the run cannot know it is a dead run's, so it leaves it
+    assert [n for n in left if not (n.startswith("pymp-") and forkserver(name))] == []
+
+
+def forkserver(name: str) -> bool:
+    """Whether the backend ``name`` starts its workers by forkserver by default here."""
+    return backends.create(name, 2).start_method == "forkserver"
 
 
 @pytest.mark.parametrize("prefix", ["mapreduce-shuffle-", "mapreduce-dask-"])

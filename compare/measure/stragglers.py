@@ -21,8 +21,6 @@ import random
 import signal
 from collections.abc import Callable, Iterator, Sequence
 
-import psutil
-
 import backends
 from compare.cells import FAULTS, Cell, Sample
 from compare.design.experiments import SCENARIOS, Scenario
@@ -41,11 +39,6 @@ def groups(cells: Sequence[Cell]) -> list[list[Cell]]:
     for cell in cells:
         found.setdefault((cell.job, cell.workers), []).append(cell)
     return list(found.values())
-
-
-def own_workers() -> set[int]:
-    """The process ids of this process's children (a pool's workers, once it is open)."""
-    return {child.pid for child in psutil.Process().children()}
 
 
 def kill_at_half_map(pids: Sequence[int]) -> Progress:
@@ -75,9 +68,10 @@ def run_scenario(cell: Cell, paths: Sequence[str]) -> tuple[Sample, driver.RunRe
     """One timed run of the cell's scenario on a pool of its own."""
     scenario = SCENARIOS[cell.scenario or "normal"]
     job = find_job(cell.job)(**cell.params)
-    before = own_workers()
     with backends.create(cell.backend, cell.workers) as backend:
-        pids = sorted(own_workers() - before)
+        pids = sorted(getattr(backend, "worker_pids", ()))
+        if len(pids) < cell.workers:
+            raise RuntimeError(f"only {len(pids)} of {cell.backend}'s workers answered")
         plan = driver.plan(
             job,
             paths,

@@ -162,7 +162,8 @@ def fastest(analysis: Analysis, cells: list[Cell]) -> Cell | None:
 
 
 def headline_table(analysis: Analysis) -> Table | None:
-    """Per regime and job: sequential, and the best threads and process cells (2+ workers)."""
+    """Per regime and job: sequential, and the best threads, process and (3.14+) interpreters
+    cells (2+ workers)."""
     rows = []
     for regime, jobs, _ in REGIMES:
         for job in jobs:
@@ -172,6 +173,8 @@ def headline_table(analysis: Analysis) -> Table | None:
                 fastest(analysis, [c for c in cells if c.backend == "sequential"]),
                 fastest(analysis, [c for c in parallel if c.backend == "threads"]),
                 fastest(analysis, [c for c in parallel if c.backend in PROCESS_BACKENDS]),
+                # where the interpreter has it: threads with a GIL each (3.14+)
+                fastest(analysis, [c for c in parallel if c.backend == "interpreters"]),
             ]
             for cell in filter(None, chosen):
                 rows.append(
@@ -268,7 +271,8 @@ def straggler_table(analysis: Analysis) -> Table | None:
     """Each scenario's time and its slowdown against the same round's normal run."""
     rows = [
         [
-            cell.job, f"{cell.backend} x{cell.workers}", cell.scenario, seconds(cell.median),
+            cell.job, f"{cell.backend} x{cell.workers}", cell.scenario,
+            seconds(cell.median if cell.samples else None),
             spread(cell),
             "reference" if cell.scenario == "normal" else slowdown_text(analysis.slowdown(cell)),
             median_count(cell, "backup_tasks"), median_count(cell, "backup_wins"),
