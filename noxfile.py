@@ -70,16 +70,25 @@ def compare_versions(session: nox.Session) -> None:
     session.run("python", "-m", "compare", "--output", output, *session.posargs)
 
 
+REFERENCE_RUNS = ["docs/reference/results.json", "docs/reference/python3.14/results.json"]
+"""The committed reference runs, 3.11 and 3.14: ``nox -s compare_merge -- reference``."""
+
+
 @nox.session(default=False)
 def compare_merge(session: nox.Session) -> None:
-    """Put the per-version study runs side by side in results/versions/merged.md."""
+    """Put the per-version study runs side by side in results/versions/merged.md
+    (`-- reference`: the committed 3.11 and 3.14 reference runs, in docs/reference/)."""
     session.install("-e", ".")
-    runs = sorted(glob.glob("results/versions/*/results.json"))
+    if session.posargs == ["reference"]:
+        runs, output = REFERENCE_RUNS, "docs/reference/merged.md"
+    else:
+        runs, output = (
+            sorted(glob.glob("results/versions/*/results.json")),
+            "results/versions/merged.md",
+        )
     if not runs:
         session.error("no runs in results/versions/: run `nox -s compare_versions` first")
-    session.run(
-        "python", "-m", "compare", "merge", *runs, "--output", "results/versions/merged.md"
-    )
+    session.run("python", "-m", "compare", "merge", *runs, "--output", output)
 
 
 @nox.session(default=False)
