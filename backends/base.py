@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import ctypes
 import functools
 import multiprocessing
 import os
@@ -190,6 +189,11 @@ def prepare_worker(run: int | None = None) -> None:
         if signum != signal.SIGINT:
             signal.signal(signum, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
+        # imported here, in worker processes only: the interpreters backend's
+        # subinterpreters import this module too, and CPython 3.14.10 can crash
+        # (a segmentation fault) importing ctypes in two of them at once
+        import ctypes
+
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if run is not None and run != os.getppid():
         die_with(run)
