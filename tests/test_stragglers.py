@@ -82,13 +82,21 @@ def test_a_slow_task_is_backed_up_and_the_backup_wins(name, corpus, tmp_path):
     result = run(job, [str(corpus)], name, workers=2, splits=4, reducers=2, backup_tasks=True)
     assert "".join(result.lines()) == expected(LINES)
     assert result.counters["backup_tasks"] >= 1
-    assert result.counters["backup_wins"] >= 1
     assert result.seconds["total"] < pause - 1  # the run did not wait for the paused execution
     plain = run(WordCount(), [str(corpus)], name, workers=2, splits=4, reducers=2)
     engine = {k: v for k, v in result.counters.items() if not k.startswith("backup_")}
     assert engine == plain.counters  # the loser's counts are not added
+    # two executions of split 0: the one that paused lost. Usually the first pauses and
+    # the backup wins; where a pool queues the first behind the backup (loky), the
+    # backup may start first, pause, and lose.
     first = [s for s in result.timeline if (s.phase, s.index) == ("map", 0)]
-    assert {(s.execution, s.outcome) for s in first} == {(1, "lost"), (2, "won")}
+    assert sorted((s.execution, s.outcome) for s in first) in (
+        [(1, "lost"), (2, "won")],
+        [(1, "won"), (2, "lost")],
+    )
+    (won,) = [s for s in first if s.outcome == "won"]
+    assert won.seconds < pause - 1
+    assert result.counters["backup_wins"] >= (won.execution == 2)
     one_winner_per_task(result, 4, 2)
 
 
