@@ -261,6 +261,8 @@ class Watch:
 
     def launch_backups(self) -> None:
         """Back up the longest-running task while no task waits and a worker is idle."""
+        if self.waiting or len(self.running) >= self.backend.workers:
+            return  # checked first: the median below is only needed near a phase's end
         typical = self.ledger.typical(self.phase)
         if typical is None:
             return
