@@ -176,9 +176,7 @@ class FlakyWordCount(WordCount):
         self.marker_dir = marker_dir
 
     def map_split(self, split, counters):
-        marker = Path(self.marker_dir, f"{split.start}")
-        if not marker.exists():
-            marker.touch()
+        if first_claim(os.path.join(self.marker_dir, f"{split.start}")):
             raise ConnectionError(f"flaky at byte {split.start}")
         return super().map_split(split, counters)
 
@@ -211,21 +209,6 @@ class PoisonedWordCount(TeachingWordCount):
         yield from super().mapper(key, line)
 
 
-class StallsOnce(WordCount):
-    """Word count whose first split, on a first attempt, writes its pid and waits to be killed."""
-
-    name = "stallsonce"
-
-    def __init__(self, pid_file: str) -> None:
-        self.pid_file = pid_file
-
-    def map_split(self, split, counters):
-        if split.start == 0 and not os.path.exists(self.pid_file):
-            write_pid(self.pid_file)
-            time.sleep(60)  # the test kills this process long before
-        return super().map_split(split, counters)
-
-
 class KillsItsWorker(WordCount):
     """Word count whose first split kills the process running it, on every attempt."""
 
@@ -235,6 +218,16 @@ class KillsItsWorker(WordCount):
         if split.start == 0:
             os.kill(os.getpid(), signal.SIGKILL)
         return super().map_split(split, counters)
+
+
+def first_claim(path: str) -> bool:
+    """Whether this call is the first, in any process or thread, to claim ``path``: it
+    creates the file, atomically, so that two executions of one task cannot both be first."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def write_pid(path: str) -> None:
@@ -287,7 +280,9 @@ def workers_of(pid: int) -> list[psutil.Process]:
 
 
 class PausesOnce(WordCount):
-    """Word count whose first split, on a first attempt, writes its pid and pauses ``seconds``."""
+    """Word count whose first split, in the first execution to reach it, writes its pid and
+    pauses ``seconds``.  Only one pauses even where a backup starts before it has written
+    its pid: the split is claimed first, atomically."""
 
     name = "pausesonce"
 
@@ -295,10 +290,19 @@ class PausesOnce(WordCount):
         self.pid_file, self.seconds = pid_file, float(seconds)  # a string from the command line
 
     def map_split(self, split, counters):
-        if split.start == 0 and not os.path.exists(self.pid_file):
+        if split.start == 0 and first_claim(f"{self.pid_file}.claimed"):
             write_pid(self.pid_file)
             time.sleep(self.seconds)
         return super().map_split(split, counters)
+
+
+class StallsOnce(PausesOnce):
+    """``PausesOnce`` for a minute: the test kills (or times out) the paused worker first."""
+
+    name = "stallsonce"
+
+    def __init__(self, pid_file: str) -> None:
+        super().__init__(pid_file, 60)
 
 
 class TruncatesItsInput(WordCount):
