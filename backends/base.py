@@ -391,6 +391,21 @@ class Backend(abc.ABC):
         return f"<{type(self).__name__} workers={self.workers}>"
 
 
+def default_start_method() -> str:
+    """The platform's default start method, but ``forkserver`` for ``fork`` from Python 3.12.
+
+    3.12 deprecated forking a process that has threads (a library's, a
+    thread pool's): a lock a thread held stays held forever in the child.
+    3.14 made ``forkserver`` Linux's default; this does the same on 3.12
+    and 3.13.  ``--start-method fork`` still asks for ``fork``.
+    """
+    method = multiprocessing.get_start_method()
+    forkserver = "forkserver" in multiprocessing.get_all_start_methods()
+    if method == "fork" and sys.version_info >= (3, 12) and forkserver:
+        return "forkserver"
+    return method
+
+
 class ProcessBackend(Backend):
     """A backend whose workers are processes, started by a chosen start method."""
 
@@ -435,18 +450,8 @@ class ProcessBackend(Backend):
         return [method for method in cls.start_methods if method in platform]
 
     def default_start_method(self) -> str:
-        """The platform's default, but ``forkserver`` for ``fork`` from Python 3.12.
-
-        3.12 deprecated forking a process that has threads (a library's, a
-        thread pool's): a lock a thread held stays held forever in the child.
-        3.14 made ``forkserver`` Linux's default; this does the same on 3.12
-        and 3.13.  ``--start-method fork`` still asks for ``fork``.
-        """
-        method = multiprocessing.get_start_method()
-        forkserver = "forkserver" in multiprocessing.get_all_start_methods()
-        if method == "fork" and sys.version_info >= (3, 12) and forkserver:
-            return "forkserver"
-        return method
+        """The start method used when none is asked for: ``default_start_method()``."""
+        return default_start_method()
 
     @property
     def context(self) -> Any:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import pickle
 import random
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
 
 import backends
+from backends.base import default_start_method
 from compare.analyse.analysis import Analysis
 from compare.cells import Cell, Sample
 from compare.design.datasets import generated
@@ -45,6 +49,53 @@ def test_a_batch_holds_one_cell_per_backend_and_dask_alone():
     measured = [c for batch in found for c in batch.cells]
     assert sorted(map(id, measured)) == sorted(id(c) for c in cells if c.backend != "sequential")
     assert [b.cells[0].backend for b in found[:4]] == ["threads"] * 3 + ["dask"]
+
+
+def test_a_cell_that_forks_is_opened_first_in_its_batch_and_alone_in_forking():
+    cells = [planned("sequential", 1)]
+    methods = ("spawn", "fork")
+    cells += [planned(n, 2, start_method=m) for m in methods for n in ("pool", "futures")]
+    for batch in batches(cells):
+        forking = [c for c in batch.cells if c.start_method == "fork"]
+        assert forking in ([], batch.cells[:1]), [(c.backend, c.start_method) for c in batch.cells]
+
+
+FORKS_WATCHED = """
+import os, random, sys, threading
+from compare.design import experiments
+from compare.design.presets import PRESETS
+from compare.measure.rounds import batches, measure
+
+threads_at_fork = []
+os.register_at_fork(before=lambda: threads_at_fork.append(threading.active_count()))
+preset = PRESETS["smoke"]
+cells = experiments.start_method(preset, sys.argv[2:])
+if sys.argv[1] == "baselines":
+    cells += experiments.baselines(preset)
+for batch in batches(cells):
+    measure(batch, 1, random.Random(1))
+    assert not [c.error for c in batch.cells if c.error], [c.error for c in batch.cells]
+print(threads_at_fork)
+"""
+
+
+def test_the_study_never_forks_while_a_thread_runs(tmp_path):
+    """Python 3.12+ warns of a fork in a process with threads: a lock held then stays held
+    in the child.  The start-method sweep forks on purpose; every fork must find this
+    process alone.  The baselines start pools beside an open engine pool (three threads):
+    from 3.12 by forkserver, as the engine does; on 3.11 by fork, as it does too."""
+    names = [n for n in ("pool", "futures", "joblib") if backends.is_available(n)]
+    baselines = "baselines" if default_start_method() != "fork" else "no-baselines"
+    study = subprocess.run(
+        [sys.executable, "-c", FORKS_WATCHED, baselines, *names],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert study.returncode == 0, study.stderr
+    threads_at_fork = ast.literal_eval(study.stdout.splitlines()[-1])
+    assert threads_at_fork, "the start-method sweep forked no worker"
+    assert set(threads_at_fork) == {1}, threads_at_fork
 
 
 def test_a_group_without_its_sequential_cell_is_refused():

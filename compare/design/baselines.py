@@ -16,6 +16,11 @@ They use this project's word definition (a run of letters, lowercased) so
 their output can be checked against the engine's; on text whose letters all
 lowercase to letters (the generated corpus) ``WORD.findall(text.lower())`` is
 that definition.
+
+The two on ``multiprocessing.Pool`` start it as the engine's process backends
+start theirs (``default_start_method``: ``fork`` on Python 3.11, ``forkserver``
+from 3.12, which deprecated forking a process that runs threads, as the
+study's process does while an engine pool is open beside them).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from backends.base import environment_kept
+from backends.base import default_start_method, environment_kept
 
 WORD = re.compile(r"[^\W\d_]+")
 BLOCK = 1 << 20
@@ -73,10 +78,15 @@ def line_ranges(path: str, count: int) -> list[tuple[str, int, int]]:
     return [(path, a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
+def process_pool(workers: int) -> multiprocessing.pool.Pool:
+    """A ``multiprocessing.Pool`` started by the engine's default start method."""
+    return multiprocessing.get_context(default_start_method()).Pool(workers)
+
+
 def handwritten_parallel(paths: list[str], workers: int) -> Counter[str]:
     tasks = [r for path in paths for r in line_ranges(path, 4 * workers)]
     total: Counter[str] = Counter()
-    with multiprocessing.Pool(workers) as pool:
+    with process_pool(workers) as pool:
         for counts in pool.imap_unordered(count_range, tasks):
             total.update(counts)
     return total
@@ -92,7 +102,7 @@ def reduce_word(item: tuple[str, list[int]]) -> tuple[str, int]:
 
 
 def naive(paths: list[str], workers: int) -> Counter[str]:
-    with multiprocessing.Pool(workers) as pool:
+    with process_pool(workers) as pool:
         groups: dict[str, list[int]] = {}
         for path in paths:
             with open(path, encoding="utf-8") as file:

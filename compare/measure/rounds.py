@@ -4,7 +4,8 @@ Cells that share a job, an input and a split count form a group; its
 sequential cell is the reference.  The group's other cells are dealt into
 batches (``batches``) of one worker count and at most one cell per backend
 (joblib keeps one executor per process; dask, whose scheduler runs in this
-process, is measured in a batch of its own).  The sequential run of a batch
+process, is measured in a batch of its own; a cell that forks is opened first,
+one to a batch, before the others start threads).  The sequential run of a batch
 runs the very tasks its cells run (the same splits and reducers), one after
 another: a speedup then measures running them in parallel, not cutting the
 input differently (smaller tasks can be cheaper per byte).  A batch opens every backend once (each
@@ -142,9 +143,17 @@ class Batch:
         return self.cells[0].workers if self.cells else 1
 
 
+def forks(cell: Cell) -> bool:
+    """Whether the cell's backend starts its workers with ``fork`` (the start-method sweep
+    asks for it).  A fork copies the locks of every thread running then as they are, so
+    such a cell is opened first in its batch, before another backend starts a thread."""
+    return cell.start_method == "fork"
+
+
 def batches(cells: Sequence[Cell]) -> list[Batch]:
     """Each group's cells dealt into batches of one worker count and at most one cell per
-    backend (a scale-out backend's alone), in plan order, the shared batches first."""
+    backend (a scale-out backend's alone) and one that forks (opened first), in plan order,
+    the shared batches first."""
     groups: dict[tuple, list[Cell]] = {}
     for cell in cells:
         groups.setdefault(cell.timing_key, []).append(cell)
@@ -165,13 +174,17 @@ def batches(cells: Sequence[Cell]) -> list[Batch]:
                     c.backend != cell.backend
                     and c.workers == cell.workers
                     and c.backend not in SCALE_OUT_BACKENDS
+                    and not (forks(c) and forks(cell))
                     for c in batch
                 )
             )
             batch = next(fits, None)
             if batch is None:
                 dealt.append(batch := [])
-            batch.append(cell)
+            if forks(cell):
+                batch.insert(0, cell)
+            else:
+                batch.append(cell)
         dealt.sort(
             key=lambda batch: batch[0].backend in SCALE_OUT_BACKENDS
         )  # the shared batch first
