@@ -49,11 +49,6 @@ RAISED = r"^(\w+\.)*\w*(Error|Exception): .*$"
 POLL_SECONDS = 0.1
 """How often a watched phase checks its executions' clocks and its workers."""
 
-OUTCOMES = ("won", "failed", "lost")
-"""What became of an execution on the timeline: it gave the task's result; it raised
-and was tried again; or its result went unused (a backup race's loser, one timed
-out, one whose worker died)."""
-
 
 @dataclass(frozen=True)
 class Slice:
@@ -67,6 +62,9 @@ class Slice:
     execution: int
     attempt: int
     outcome: str
+    """``won``: it gave the task's result; ``failed``: it raised and was tried again;
+    ``lost``: its result went unused (a backup race's loser, one timed out, one whose
+    worker died)."""
     pid: int
     thread: str
     start: float
@@ -94,6 +92,11 @@ class Ledger:
             self.timeline.append(Slice(*where, attempt, "failed", *worker, start, end))
         ended = (output.started, output.ended)
         self.timeline.append(Slice(*where, output.attempt, outcome, *worker, *ended))
+
+    def report(self, phase: str, done: int, total: int) -> None:
+        """Tell the progress display how many of the phase's tasks are done."""
+        if self.progress:
+            self.progress(phase, done, total)
 
     def typical(self, phase: str) -> float | None:
         """The median seconds of the phase's won executions so far, else of the run's."""
@@ -163,15 +166,13 @@ def run_phase(
     job = tasks[0].job.name
     losses = Losses(backend, job, phase, tasks[0].policy.max_attempts)
     done = 0
-    if ledger.progress:
-        ledger.progress(phase, done, len(tasks))
+    ledger.report(phase, done, len(tasks))
     while unfinished := [i for i, output in enumerate(outputs) if output is None]:
         try:
             for index, output in backend.run(fn, [tasks[i] for i in unfinished]):
                 outputs[unfinished[index]] = output
                 done += 1
-                if ledger.progress:
-                    ledger.progress(phase, done, len(tasks))
+                ledger.report(phase, done, len(tasks))
         except WorkerLost as exc:
             losses.restart(exc, len(unfinished), len(tasks), ledger.counters)
         except TaskError:
@@ -240,8 +241,7 @@ class Watch:
         return self.outputs
 
     def report(self) -> None:
-        if self.ledger.progress:
-            self.ledger.progress(self.phase, self.done, len(self.tasks))
+        self.ledger.report(self.phase, self.done, len(self.tasks))
 
     def launch(self, index: int, backup: bool = False) -> None:
         self.executions[index] += 1

@@ -83,6 +83,7 @@ def run_scenario(cell: Cell, paths: Sequence[str]) -> tuple[Sample, driver.RunRe
         )
         hook: Progress | None = kill_at_half_map(pids) if scenario.killed else None
         results: list[driver.RunResult] = []
+        faults: dict[str, int] = {}
 
         def once() -> tuple[str, dict[str, float], dict[str, int]]:
             with driver.execute(plan, backend, hook) as result:
@@ -90,7 +91,6 @@ def run_scenario(cell: Cell, paths: Sequence[str]) -> tuple[Sample, driver.RunRe
                 faults.update({name: result.counters[name] for name in FAULTS})
                 return outcome(result, plan)
 
-        faults: dict[str, int] = {}
         with slowed(scenario, pids):
             sample = timed(once)
         sample.faults = faults
