@@ -22,10 +22,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Future, InvalidStateError
 from multiprocessing import resource_tracker
-from multiprocessing.process import BaseProcess
 from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
@@ -38,11 +37,14 @@ START_METHODS = ("fork", "spawn", "forkserver")
 MAX_WORKERS = 1024
 """More workers than this is a typing mistake, not a machine: each costs a process or a thread."""
 
+POLL_SECONDS = 0.2
+"""How long a process backend waits for a result before checking on its workers."""
+
+START_ATTEMPTS = 3
+"""Starts of a backend that lost a worker before ``open`` gives up (the default max attempts)."""
+
 WARM_UP_SECONDS = 30
 """How long ``open`` waits for every worker process to take a task."""
-
-STOP_GRACE_SECONDS = 0.5
-"""How long a worker asked to stop (SIGTERM) has before it is killed (SIGKILL)."""
 
 STOPPING_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
@@ -101,24 +103,28 @@ def one_line(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def held_back(*signums: int) -> Iterator[None]:
+def held_back(*signums: int, blocked: Collection[int] = (signal.SIGINT,)) -> Iterator[None]:
     """Hold ``signums`` back until the block ends, then deliver the first that came.
 
     For code that must not be cut half way: starting workers (a half-started
-    dask cluster cannot be cleaned up) and stopping them (a half-closed pool
-    hangs later).  The handlers are replaced (in the main thread) to note
-    the signals instead.  Ctrl-C (SIGINT), which reaches every process in the
-    terminal's group, is also blocked in this thread, so that threads and
-    processes started meanwhile inherit the block: a worker that Python
+    pool or dask cluster cannot be cleaned up) and stopping them (a
+    half-closed pool hangs later).  The handlers are replaced (in the main
+    thread) to note the signals instead.  Those of them in ``blocked`` are
+    also blocked in this thread, so that threads and processes started
+    meanwhile inherit the block (a blocked signal stays blocked across
+    ``exec``) until their own code is ready for it: a worker that Python
     starts afresh (spawn, forkserver, loky) would otherwise print a
-    ``KeyboardInterrupt`` traceback when a Ctrl-C comes before its initializer
-    ignores it, and a blocked signal stays blocked across ``exec``.
+    ``KeyboardInterrupt`` traceback when a Ctrl-C, which reaches every
+    process in the terminal's group, comes before its initializer ignores it,
+    and a forked worker stopped (SIGTERM) before its initializer reset the
+    handler it inherited would raise this process's ``Interrupted``.
+    ``prepare_worker`` unblocks them.
     """
     received: list[int] = []
     main = threading.current_thread() is threading.main_thread()
     previous = {s: signal.signal(s, lambda n, _: received.append(n)) for s in signums if main}
-    group = {signal.SIGINT} & set(signums)
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, group) if BLOCKS and group else None
+    block = set(blocked) & set(signums)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, block) if BLOCKS and block else None
     try:
         yield
     finally:
@@ -188,6 +194,8 @@ def prepare_worker(run: int | None = None) -> None:
     for signum in STOPPING_SIGNALS:
         if signum != signal.SIGINT:
             signal.signal(signum, signal.SIG_DFL)
+    if BLOCKS:  # blocked by the parent while it started this worker (``held_back``)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING_SIGNALS)
     if sys.platform.startswith("linux"):
         # imported here, in worker processes only: the interpreters backend's
         # subinterpreters import this module too, and CPython 3.14.10 can crash
@@ -226,25 +234,6 @@ def die_with(run: int) -> None:
     threading.Thread(target=wait, name="run-watch", daemon=True).start()
 
 
-def stop_processes(processes: Iterable[BaseProcess], grace: float = STOP_GRACE_SECONDS) -> None:
-    """Ask each process to stop (SIGTERM), then kill (SIGKILL) those still there after ``grace``.
-
-    A frozen worker (SIGSTOP) or one that ignores SIGTERM cannot hold up a
-    close: SIGKILL ends a stopped process too.
-    """
-    alive = [p for p in processes if p.exitcode is None]
-    for process in alive:
-        process.terminate()
-    deadline = time.monotonic() + grace
-    for process in alive:
-        process.join(max(0.0, deadline - time.monotonic()))
-    for process in alive:
-        if process.exitcode is None:
-            process.kill()
-    for process in alive:
-        process.join(grace)
-
-
 def call_indexed(fn: Callable[[T], R], indexed_task: tuple[int, T]) -> tuple[int, R]:
     """Run ``fn`` on one task and tag its result with the task's index.
 
@@ -281,6 +270,8 @@ class Backend(abc.ABC):
     name: ClassVar[str]
     pickles: ClassVar[bool] = False
     """Whether tasks and results are pickled on their way to and from the workers."""
+    blocked_while_starting: ClassVar[tuple[int, ...]] = (signal.SIGINT,)
+    """Stopping signals blocked while the workers start, for them to inherit (``held_back``)."""
 
     def __init__(self, workers: int = 1) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -330,26 +321,44 @@ class Backend(abc.ABC):
     def open(self) -> Backend:
         """Start the workers and wait until each can take a task; on failure, stop them.
 
-        A failure to start (the process limit reached, a bad setting) is a
-        one-line ``BackendError``.
+        A worker lost while they start is lost like any other: they are
+        started again, up to ``START_ATTEMPTS`` times in all.  A failure to
+        start (the process limit reached, a bad setting) is a one-line
+        ``BackendError``.  A stopping signal waits until the start is done
+        (or undone).
         """
+        lost: WorkerLost | None = None
+        for _ in range(START_ATTEMPTS):
+            try:
+                return self._open_once()
+            except WorkerLost as exc:
+                lost = exc
+        raise BackendError(
+            f"{self.cannot_start}: a worker was lost each of the {START_ATTEMPTS} times they "
+            f"started; last: {lost}"
+        ) from lost
+
+    def _open_once(self) -> Backend:
+        """Start the workers once; on any failure, stop them."""
         try:
-            with held_back(signal.SIGINT):
+            with held_back(*STOPPING_SIGNALS, blocked=self.blocked_while_starting):
                 self._start()
                 self._warm_up()
-        except BackendError:
+        except (WorkerLost, BackendError):
             self.close()
             raise
         except Exception as exc:
             self.close()
-            raise BackendError(
-                f"cannot start the {self.name} backend with {self.workers} worker(s): "
-                f"{one_line(exc)}"
-            ) from exc
+            raise BackendError(f"{self.cannot_start}: {one_line(exc)}") from exc
         except BaseException:
             self.close()
             raise
         return self
+
+    @property
+    def cannot_start(self) -> str:
+        """The start of a one-line error about starting this backend."""
+        return f"cannot start the {self.name} backend with {self.workers} worker(s)"
 
     def _warm_up(self) -> None:
         """Run an empty task per worker, so that the pool is ready before any work is timed."""
@@ -410,6 +419,7 @@ class ProcessBackend(Backend):
     """A backend whose workers are processes, started by a chosen start method."""
 
     pickles = True
+    blocked_while_starting = STOPPING_SIGNALS  # each worker's ``prepare_worker`` unblocks them
     worker_pids: frozenset[int] | set[int] = frozenset()
     """The process ids of the workers, once open (as they answered the warm-up)."""
     start_methods: ClassVar[tuple[str, ...]] = START_METHODS

@@ -8,12 +8,14 @@ worker thread it has, and leaves it running.
 
 dask looks after lost workers itself: the scheduler runs the tasks a dead
 worker held again on the others, up to ``distributed.scheduler.allowed-failures``
-deaths per task, so this backend never raises ``WorkerLost``.
+deaths per task, so this backend raises ``WorkerLost`` only when a worker dies
+while the local cluster starts: the cluster is then started again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -31,6 +33,7 @@ from backends.base import (
     BackendError,
     R,
     T,
+    WorkerLost,
     held_back,
     restore_environment,
     run_folder,
@@ -64,6 +67,25 @@ def idle_offload_thread() -> None:
         max_workers=1, thread_name_prefix="Dask-Offload"
     )
     old.shutdown(wait=True)
+
+
+WORKER_DIED = "Nanny failed to start worker process"
+"""What dask says when a worker process dies while its nanny starts it."""
+
+
+@contextlib.contextmanager
+def worker_death_is_worker_lost() -> Iterator[None]:
+    """Turn a local cluster that failed to start because a worker died into ``WorkerLost``,
+    so that the cluster is started again, as it would be for a worker lost later."""
+    try:
+        yield
+    except Exception as exc:
+        causes = [exc]
+        while causes[-1].__cause__ is not None:
+            causes.append(causes[-1].__cause__)
+        if any(str(cause) == WORKER_DIED for cause in causes):
+            raise WorkerLost(f"a dask worker died while the local cluster started: {exc}") from exc
+        raise
 
 
 class DaskBackend(Backend):
@@ -117,7 +139,7 @@ class DaskBackend(Backend):
         self._environment = dict(os.environ)
         settings = dask.config.set({"temporary-directory": self._scratch})
         try:  # the environment is put back even when the cluster fails to start
-            with held_back(*STOPPING_SIGNALS), settings:
+            with held_back(*STOPPING_SIGNALS), settings, worker_death_is_worker_lost():
                 self._cluster = LocalCluster(
                     n_workers=self.workers,
                     threads_per_worker=1,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 
-from backends.base import Backend, R, T, broken_pool_is_worker_lost
+from backends.base import POLL_SECONDS, Backend, R, T, broken_pool_is_worker_lost
 
 
 class ExecutorBackend(Backend):
@@ -30,8 +30,12 @@ class ExecutorBackend(Backend):
             with broken_pool_is_worker_lost(self.name):
                 for index, task in enumerate(tasks):
                     futures[self._executor.submit(fn, task)] = index
-                for future in as_completed(futures):
-                    yield futures[future], future.result()
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, POLL_SECONDS, FIRST_COMPLETED)
+                    for future in done:
+                        yield futures[future], future.result()
+                    self.check()
         finally:
             for future in futures:
                 future.cancel()

@@ -8,17 +8,15 @@ and result through a pipe.  A worker that dies breaks the whole executor
 
 from __future__ import annotations
 
+import concurrent.futures.process
 import sys
 import threading
 from concurrent.futures import Executor, InvalidStateError, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
-from backends.base import (
-    STOP_GRACE_SECONDS,
-    ProcessBackend,
-    stop_processes,
-    worker_initializer,
-)
+from backends.base import ProcessBackend, WorkerLost, describe_exit, worker_initializer
 from backends.executor import ExecutorBackend
+from backends.teardown import dead_worker, executor_processes, stop_executor
 
 
 def quiet_cancelled_broken(args: threading.ExceptHookArgs, previous=threading.excepthook) -> None:
@@ -48,19 +46,20 @@ class FuturesBackend(ExecutorBackend, ProcessBackend):
             max_workers=self.workers, mp_context=self.context, initializer=worker_initializer()
         )
 
+    def check(self) -> None:
+        """The executor notices a dead worker itself, unless its manager thread is stuck
+        reading half a message the worker sent as it died."""
+        if dead := dead_worker(executor_processes(self._executor)):
+            raise WorkerLost(f"futures worker {dead.pid} {describe_exit(dead.exitcode)}")
+
     def _stop(self) -> None:
-        """Stop the workers now, even mid-task: ``shutdown`` alone waits for running tasks."""
-        executor = self._executor
-        if not isinstance(executor, ProcessPoolExecutor):
-            return
-        # The executor's own list of processes: Python 3.14 adds terminate_workers()
-        # for this, earlier versions offer no public way to stop a running task.
-        processes = list((executor._processes or {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
-        stop_processes(processes)
-        # its manager thread ends once it sees the workers gone; a process with a
-        # thread left should not fork the next pool's workers (3.12 warns)
-        manager = getattr(executor, "_executor_manager_thread", None)
-        if manager is not None:
-            manager.join(STOP_GRACE_SECONDS)
-        self._executor = None
+        """Stop the workers now, even mid-task (``shutdown`` alone waits for running tasks),
+        and wait on nothing a dead worker may have broken (``backends.teardown``)."""
+        executor, self._executor = self._executor, None
+        if isinstance(executor, ProcessPoolExecutor):
+            stop_executor(
+                executor,
+                lambda: executor.shutdown(wait=False, cancel_futures=True),
+                concurrent.futures.process._threads_wakeups,
+                lambda: BrokenProcessPool("the executor was stopped"),
+            )

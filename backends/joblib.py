@@ -5,27 +5,40 @@ fork+exec (its own start method, ``loky``), ``spawn`` or ``forkserver``; it
 refuses plain ``fork``.  A worker that dies breaks the pool
 (``TerminatedWorkerError``); the engine then starts a fresh one.  With one
 worker joblib runs the tasks in the calling process, as joblib itself chooses.
+
+loky notices a dead worker itself, unless its manager thread is stuck reading
+half a message the worker sent as it died; ``Parallel`` would then wait for
+its results forever.  So while ``Parallel`` waits, a thread checks the
+workers, and on a dead one stops the pool (``backends.teardown``) so that
+``Parallel`` stops waiting.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from typing import Any
 
 import joblib
-from joblib.externals.loky import get_reusable_executor
+from joblib.externals.loky import process_executor
 
 from backends.base import (
+    POLL_SECONDS,
     ProcessBackend,
     R,
     T,
+    WorkerLost,
     broken_pool_is_worker_lost,
     call_indexed,
+    describe_exit,
     environment_kept,
     worker_initializer,
 )
+from backends.teardown import dead_worker, executor_processes, stop_executor
 
 QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
 """A warnings filter for the messages of loky's resource tracker, which all begin so."""
@@ -37,6 +50,8 @@ class JoblibBackend(ProcessBackend):
     name = "joblib"
     start_methods = ("spawn", "forkserver")
     _parallel: joblib.Parallel | None = None
+    _lost: WorkerLost | None = None
+    """The dead worker the watching thread found, for ``run`` to raise."""
 
     def default_start_method(self) -> str:
         return "loky"
@@ -69,9 +84,57 @@ class JoblibBackend(ProcessBackend):
     def run(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
         if self._parallel is None:
             raise RuntimeError(f"{self!r} is not open")
-        indexed = functools.partial(call_indexed, fn)
-        with broken_pool_is_worker_lost(self.name):
-            yield from self._parallel(joblib.delayed(indexed)(pair) for pair in enumerate(tasks))
+        calls = (joblib.delayed(functools.partial(call_indexed, fn))(t) for t in enumerate(tasks))
+        try:
+            with broken_pool_is_worker_lost(self.name), self._watched():
+                yield from self._parallel(calls)
+        except Exception as exc:
+            if self._lost is None:
+                raise
+            raise self._lost from exc
+
+    @contextlib.contextmanager
+    def _watched(self) -> Iterator[None]:
+        """Check the workers from a thread while the block runs; on a dead one, stop the pool."""
+        finished = threading.Event()
+        self._lost = None
+
+        def watch() -> None:
+            while not finished.wait(POLL_SECONDS):
+                try:
+                    self.check()
+                except WorkerLost as exc:
+                    self._lost = exc
+                    self._stop_executor()
+                    return
+
+        watcher = threading.Thread(target=watch, name="joblib-watch", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            finished.set()
+            watcher.join()
+
+    @property
+    def _executor(self) -> Any:
+        """The loky executor that ``Parallel`` holds (``_backend._workers`` is joblib's own)."""
+        return getattr(getattr(self._parallel, "_backend", None), "_workers", None)
+
+    def check(self) -> None:
+        # loky's workers also end by themselves, with status 0, after long idle
+        if dead := dead_worker(executor_processes(self._executor), clean_exit=True):
+            raise WorkerLost(f"joblib worker {dead.pid} {describe_exit(dead.exitcode)}")
+
+    def _stop_executor(self) -> None:
+        executor = self._executor
+        if executor is not None:
+            stop_executor(
+                executor,
+                lambda: executor.shutdown(wait=False, kill_workers=True),
+                process_executor._threads_wakeups,
+                lambda: self._lost or WorkerLost("the joblib pool was stopped"),
+            )
 
     @property
     def runs_apart(self) -> bool:
@@ -86,14 +149,14 @@ class JoblibBackend(ProcessBackend):
         if not self.runs_apart:
             return super().submit(fn, task)
         with broken_pool_is_worker_lost(self.name):
-            return self._parallel._backend._workers.submit(fn, task)
+            return self._executor.submit(fn, task)
 
     def _stop(self) -> None:
         if self._parallel is None:
             return
+        if self.workers > 1:
+            # Parallel leaves loky's pool running for reuse by a later call; a run
+            # owns its workers, so stop them now, waiting on nothing they may have broken.
+            self._stop_executor()
         self._parallel.__exit__(None, None, None)
         self._parallel = None
-        if self.workers > 1:
-            # Parallel leaves loky's pool running for reuse by a later call;
-            # a run owns its workers, so stop them now.
-            get_reusable_executor(reuse=True).shutdown(wait=True, kill_workers=True)

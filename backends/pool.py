@@ -5,13 +5,9 @@ never returns: waiting for its result would hang forever.  So this backend
 waits in short slices and, between them, checks that every worker it started
 is still alive; a dead one raises ``WorkerLost``.
 
-``Pool.terminate`` alone can hang in two ways, so closing prepares for it:
-it waits without limit for workers that ignore SIGTERM or are frozen
-(SIGSTOP), and it takes the task queue's lock, which an idle worker holds
-while it waits for a task, so a worker killed while idle holds it forever.
-``_stop`` therefore stops the pool's respawning, stops the workers itself
-(SIGTERM, then SIGKILL), frees the locks a dead worker may hold, and only
-then lets ``terminate`` join the pool's threads.
+``Pool.terminate`` can hang after a worker died (see ``backends.teardown``),
+and waits without limit for workers that ignore SIGTERM or are frozen
+(SIGSTOP), so closing stops the pool with ``teardown.stop_pool`` instead.
 """
 
 from __future__ import annotations
@@ -20,11 +16,10 @@ import functools
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from multiprocessing.pool import TERMINATE, Pool
-from typing import Any
+from multiprocessing.pool import Pool
 
 from backends.base import (
-    STOP_GRACE_SECONDS,
+    POLL_SECONDS,
     ProcessBackend,
     R,
     T,
@@ -32,19 +27,9 @@ from backends.base import (
     call_indexed,
     describe_exit,
     settle,
-    stop_processes,
     worker_initializer,
 )
-
-POLL_SECONDS = 0.2
-"""How long to wait for a result before checking on the workers."""
-
-
-def free(lock: Any) -> None:
-    """Leave a ``multiprocessing`` lock unheld; whoever held it is dead."""
-    if lock is not None:
-        lock.acquire(False)
-        lock.release()
+from backends.teardown import dead_worker, stop_pool
 
 
 class PoolBackend(ProcessBackend):
@@ -92,28 +77,10 @@ class PoolBackend(ProcessBackend):
         return future
 
     def check(self) -> None:
-        for process in self._processes:
-            if process.exitcode is not None:
-                raise WorkerLost(f"pool worker {process.pid} {describe_exit(process.exitcode)}")
+        if dead := dead_worker(self._processes):
+            raise WorkerLost(f"pool worker {dead.pid} {describe_exit(dead.exitcode)}")
 
     def _stop(self) -> None:
-        # As Pool.__exit__ does, terminate() rather than close(), which would
-        # wait for queued work that nobody will collect; but first make sure it
-        # cannot hang (see the module's docstring).  Pool has no public way to
-        # do this: the attributes below are its own.
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        pool._worker_handler._state = TERMINATE  # no more replacement workers
-        pool._change_notifier.put(None)
-        pool._worker_handler.join(STOP_GRACE_SECONDS)
-        stop_processes({*self._processes, *pool._pool})
-        free(pool._inqueue._rlock)  # only workers take it
-        # The result queue's lock: a worker stopped while it sent a result holds
-        # it.  The task handler, told to finish, takes it for a moment to send a
-        # last message; once it is done, or stuck behind a dead holder, any
-        # holder is dead.
-        pool._task_handler.join(POLL_SECONDS)
-        free(pool._outqueue._wlock)
-        pool.terminate()
-        pool.join()
+        if pool is not None:
+            stop_pool(pool, self._processes)

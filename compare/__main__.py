@@ -13,12 +13,14 @@ import argparse
 import datetime
 import random
 import shlex
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import backends
+from backends.base import STOPPING_SIGNALS
 from compare.analyse.analysis import Analysis
 from compare.analyse.checks import check_copies
 from compare.analyse.findings import findings
@@ -39,6 +41,15 @@ from mapreduce.catalog import catalog, find_job
 from mapreduce.cli import OneLineParser, positive_int
 from mapreduce.datasets import data_dir
 from mapreduce.errors import MapReduceError
+from mapreduce.interrupts import Interrupted, interrupting
+
+INCOMPLETE = "INCOMPLETE"
+"""A file in a report folder whose study has not finished (interrupted, or still running)."""
+
+INCOMPLETE_TEXT = (
+    "This folder's study did not finish: it was interrupted, or is still running.\n"
+    "Nothing here is its result; the report, once complete, replaces this file.\n"
+)
 
 TABLE_SUFFIX = {"latex": "tex", "latex_booktabs": "tex", "latex_raw": "tex", "html": "html"}
 
@@ -179,8 +190,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    environment = collect_environment(args.output)
+    marker = folder / INCOMPLETE
+    marker.write_text(INCOMPLETE_TEXT, encoding="utf-8")
+    try:
+        with interrupting(*STOPPING_SIGNALS):
+            status = study(args, argv, preset, repeat, folder)
+    except KeyboardInterrupt as exc:
+        print(f"compare: interrupted; {folder} is incomplete (see {INCOMPLETE})", file=sys.stderr)
+        return exc.status if isinstance(exc, Interrupted) else 128 + signal.SIGINT
+    marker.unlink()
+    return status
 
+
+def study(
+    args: argparse.Namespace, argv: list[str], preset: Preset, repeat: int, folder: Path
+) -> int:
+    """Measure, analyse and write the report into ``folder``; the exit status."""
+    environment = collect_environment(args.output)
     cells, real, notes = plan_cells(args)
     run_study(cells, preset, repeat)
 

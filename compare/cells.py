@@ -56,6 +56,10 @@ class Cell:
     source: Dataset | None = field(default=None, repr=False)
     """The input files; not saved (results.json describes datasets once, by name)."""
 
+    def __str__(self) -> str:
+        scenario = f", {self.scenario}" if self.scenario else ""
+        return f"{self.experiment}: {self.job} on {self.backend} x{self.workers}{scenario}"
+
     @property
     def walls(self) -> list[float]:
         return [s.wall for s in self.samples]

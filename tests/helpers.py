@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -409,3 +410,15 @@ class SlowFirstSplit(WordCount):
         if split.start == 0:
             time.sleep(self.seconds)
         return super().map_split(split, counters)
+
+
+class HangsInWorkers(TeachingWordCount):
+    """Word count whose mapper never returns in a worker process (a cell that hangs), but runs
+    as usual in the calling process (the sequential cell it is paired with)."""
+
+    name = "hangsinworkers"
+
+    def mapper(self, key, line):
+        if multiprocessing.parent_process() is not None:
+            time.sleep(3600)
+        yield from super().mapper(key, line)

@@ -45,6 +45,7 @@ from compare.cells import BASELINE, Cell, Sample
 from compare.design.baselines import BASELINES
 from compare.design.experiments import keeps_timeline
 from compare.measure.cpu import cpu_seconds_between, tree_cpu_seconds
+from compare.measure.guard import limit, limited
 from compare.measure.timelines import MedianRun
 from mapreduce import driver
 from mapreduce.catalog import find_job
@@ -241,9 +242,10 @@ def measure(
         running: list[tuple[Cell, Runner]] = []
         for cell in [reference, *batch.cells]:
             try:
-                run = opened(cell, sequential, stack, batch.workers)
-                warm = cell.source.warm_up or cell.source
-                run(warm.paths)
+                with limited(limit(None), f"{cell}, its start and warm-up"):
+                    run = opened(cell, sequential, stack, batch.workers)
+                    warm = cell.source.warm_up or cell.source
+                    run(warm.paths)
                 running.append((cell, run))
             except Exception as exc:  # a broken cell is reported, and fails the study
                 cell.error = one_line(exc)
@@ -315,13 +317,15 @@ def measure_round(
 ) -> None:
     """The sequential run, then each cell that has not failed once, in a shuffled order."""
     first, run_first = reference
-    paired = run_first(first.source.paths)
+    with limited(limit(first.median if first.samples else None), str(first)):
+        paired = run_first(first.source.paths)
     first.samples.append(paired)
     for cell, run in rng.sample(cells, len(cells)):
         if cell.error:
             continue
         try:
-            sample = run(cell.source.paths)
+            with limited(limit(paired.wall), str(cell)):
+                sample = run(cell.source.paths)
         except Exception as exc:  # a broken cell is reported, and fails the study
             cell.error = one_line(exc)
             continue

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 import backends
 from compare.cells import FAULTS, Cell, Sample
 from compare.design.experiments import SCENARIOS, Scenario
+from compare.measure.guard import limit, limited
 from compare.measure.rounds import outcome, read_through, timed
 from compare.measure.throttle import Throttle
 from compare.measure.timelines import MedianRun
@@ -116,8 +117,10 @@ def measure_stragglers(
             for cell in rng.sample(group, len(group)):
                 if cell.error:
                     continue
+                expected = cell.median if cell.samples else None
                 try:
-                    sample, result = run_scenario(cell, cell.source.paths)
+                    with limited(limit(expected), str(cell)):
+                        sample, result = run_scenario(cell, cell.source.paths)
                 except Exception as exc:  # a broken cell is reported, and fails the study
                     cell.error = one_line(exc)
                     continue

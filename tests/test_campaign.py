@@ -1,0 +1,44 @@
+"""The short fault campaign: on every process backend and dask's local cluster, runs of
+sort (the memory shuffle: megabytes through the pipes) with one fault each at a random
+moment, judged by ``tests.campaign``'s checker.  The seed is new each time and printed
+on failure; ``CAMPAIGN_SEED`` sets it to replay a run."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+from tests import campaign
+from tests.conftest import installed
+
+RUNS = {"kill-one": 4, "kill-two": 4, "freeze": 2, "sigterm": 3, "sigint": 3}
+"""Runs per fault on each backend: about half a minute a backend."""
+
+SIZE = "8MB"
+
+
+@pytest.fixture(scope="module")
+def workloads(tmp_path_factory) -> dict[str, campaign.Workload]:
+    return campaign.prepare(tmp_path_factory.mktemp("campaign"), ["sort"], SIZE)
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=installed(name)) for name in campaign.BACKENDS]
+)
+def test_a_fault_at_any_moment_ends_the_run_right_and_leaves_nothing(name, workloads, tmp_path):
+    seed = int(os.environ.get("CAMPAIGN_SEED", random.randrange(2**32)))
+    runs = {f: max(1, count // 2) if name == "dask" else count for f, count in RUNS.items()}
+    plan = [(campaign.Scenario(name, "sort", fault), count) for fault, count in runs.items()]
+
+    verdicts = campaign.campaign(plan, seed, workloads, tmp_path)
+
+    assert len(verdicts) == sum(runs.values())
+    problems = [
+        f"{v.scenario.fault} at {v.moment:.2f} s: {'; '.join(v.problems)}\n{v.log}"
+        for v in verdicts
+        if v.problems
+    ]
+    assert not problems, f"seed {seed}\n{campaign.table(verdicts)}\n" + "\n".join(problems)
