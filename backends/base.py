@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Future, InvalidStateError
 from multiprocessing import resource_tracker
+from multiprocessing.process import BaseProcess
 from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
@@ -424,6 +425,8 @@ class ProcessBackend(Backend):
     """The process ids of the workers, once open (as they answered the warm-up)."""
     start_methods: ClassVar[tuple[str, ...]] = START_METHODS
     """Start methods the library takes; ``available_start_methods``: those this platform has."""
+    exits_when_idle: ClassVar[bool] = False
+    """Whether a worker may end by itself, with status 0, while the pool is open."""
 
     def __init__(self, workers: int = 1, start_method: str | None = None) -> None:
         super().__init__(workers)
@@ -439,6 +442,19 @@ class ProcessBackend(Backend):
         if self.start_method != "fork":
             start_resource_tracker()
         return super().open()
+
+    def processes(self) -> list[BaseProcess]:
+        """The worker processes of the open pool."""
+        return []
+
+    def check(self) -> None:
+        """Raise ``WorkerLost`` if a worker process has ended: a library that notices it
+        itself may not (``Pool`` never does; an executor whose manager thread is stuck
+        reading half a message the worker sent as it died does not)."""
+        for process in self.processes():
+            code = process.exitcode
+            if code is not None and not (self.exits_when_idle and code == 0):
+                raise WorkerLost(f"{self.name} worker {process.pid} {describe_exit(code)}")
 
     def _warm_up(self) -> None:
         """Run empty tasks until every worker process has answered one.

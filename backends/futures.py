@@ -13,10 +13,11 @@ import sys
 import threading
 from concurrent.futures import Executor, InvalidStateError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.process import BaseProcess
 
-from backends.base import ProcessBackend, WorkerLost, describe_exit, worker_initializer
+from backends.base import ProcessBackend, worker_initializer
 from backends.executor import ExecutorBackend
-from backends.teardown import dead_worker, executor_processes, stop_executor
+from backends.teardown import executor_processes, stop_executor
 
 
 def quiet_cancelled_broken(args: threading.ExceptHookArgs, previous=threading.excepthook) -> None:
@@ -46,11 +47,8 @@ class FuturesBackend(ExecutorBackend, ProcessBackend):
             max_workers=self.workers, mp_context=self.context, initializer=worker_initializer()
         )
 
-    def check(self) -> None:
-        """The executor notices a dead worker itself, unless its manager thread is stuck
-        reading half a message the worker sent as it died."""
-        if dead := dead_worker(executor_processes(self._executor)):
-            raise WorkerLost(f"futures worker {dead.pid} {describe_exit(dead.exitcode)}")
+    def processes(self) -> list[BaseProcess]:
+        return executor_processes(self._executor)
 
     def _stop(self) -> None:
         """Stop the workers now, even mid-task (``shutdown`` alone waits for running tasks),

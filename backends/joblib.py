@@ -21,6 +21,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import joblib
@@ -34,11 +35,10 @@ from backends.base import (
     WorkerLost,
     broken_pool_is_worker_lost,
     call_indexed,
-    describe_exit,
     environment_kept,
     worker_initializer,
 )
-from backends.teardown import dead_worker, executor_processes, stop_executor
+from backends.teardown import executor_processes, stop_executor
 
 QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
 """A warnings filter for the messages of loky's resource tracker, which all begin so."""
@@ -49,6 +49,7 @@ class JoblibBackend(ProcessBackend):
 
     name = "joblib"
     start_methods = ("spawn", "forkserver")
+    exits_when_idle = True  # loky's workers end after long idle, and are started again
     _parallel: joblib.Parallel | None = None
     _lost: WorkerLost | None = None
     """The dead worker the watching thread found, for ``run`` to raise."""
@@ -121,10 +122,8 @@ class JoblibBackend(ProcessBackend):
         """The loky executor that ``Parallel`` holds (``_backend._workers`` is joblib's own)."""
         return getattr(getattr(self._parallel, "_backend", None), "_workers", None)
 
-    def check(self) -> None:
-        # loky's workers also end by themselves, with status 0, after long idle
-        if dead := dead_worker(executor_processes(self._executor), clean_exit=True):
-            raise WorkerLost(f"joblib worker {dead.pid} {describe_exit(dead.exitcode)}")
+    def processes(self) -> list[BaseProcess]:
+        return executor_processes(self._executor)
 
     def _stop_executor(self) -> None:
         executor = self._executor

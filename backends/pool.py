@@ -23,13 +23,11 @@ from backends.base import (
     ProcessBackend,
     R,
     T,
-    WorkerLost,
     call_indexed,
-    describe_exit,
     settle,
     worker_initializer,
 )
-from backends.teardown import dead_worker, stop_pool
+from backends.teardown import stop_pool
 
 
 class PoolBackend(ProcessBackend):
@@ -76,9 +74,9 @@ class PoolBackend(ProcessBackend):
         )
         return future
 
-    def check(self) -> None:
-        if dead := dead_worker(self._processes):
-            raise WorkerLost(f"pool worker {dead.pid} {describe_exit(dead.exitcode)}")
+    def processes(self) -> list[multiprocessing.process.BaseProcess]:
+        """The workers ``Pool`` started, not those it starts in place of dead ones."""
+        return self._processes if self._pool is not None else []
 
     def _stop(self) -> None:
         pool, self._pool = self._pool, None

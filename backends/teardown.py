@@ -151,16 +151,6 @@ def stop_executor(
             item.future.set_exception(lost())
 
 
-def dead_worker(processes: Iterable[BaseProcess], clean_exit: bool = False) -> BaseProcess | None:
-    """The first of ``processes`` that has ended (one that exited with status 0 is not dead if
-    ``clean_exit``: loky's workers end so when idle for long), or None."""
-    for process in processes:
-        code = process.exitcode
-        if code is not None and not (clean_exit and code == 0):
-            return process
-    return None
-
-
 def executor_processes(executor: Executor | None) -> list[BaseProcess]:
     """The worker processes of a process pool executor (CPython's or loky's), if open."""
     return list((getattr(executor, "_processes", None) or {}).values())
