@@ -22,6 +22,8 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
+import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Future, InvalidStateError
 from multiprocessing import resource_tracker
@@ -61,6 +63,11 @@ PR_SET_PDEATHSIG = 1
 
 class BackendError(ValueError):
     """A backend was asked for something it cannot do (bad name, count or setting)."""
+
+
+class PoolBroken(RuntimeError):
+    """A thread of the library's own that the pool needs died (of a ``MemoryError``, say):
+    no result can come back through it."""
 
 
 class WorkerLost(RuntimeError):
@@ -166,6 +173,25 @@ def environment_kept() -> Iterator[None]:
         yield
     finally:
         restore_environment(saved)
+
+
+WATCHED: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+"""Library threads an open pool needs: if one dies, its backend says so in one line."""
+
+DEATHS: weakref.WeakKeyDictionary[threading.Thread, BaseException] = weakref.WeakKeyDictionary()
+"""The exception that ended each watched thread that died."""
+
+
+def record_death(args: threading.ExceptHookArgs, previous=threading.excepthook) -> None:
+    """Keep the exception that ended a watched thread for its backend to report (not a
+    traceback on standard error); pass every other thread's on."""
+    if args.thread in WATCHED and args.exc_value is not None:
+        DEATHS[args.thread] = args.exc_value
+    else:
+        previous(args)
+
+
+threading.excepthook = record_death
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -342,19 +368,32 @@ class Backend(abc.ABC):
     def _open_once(self) -> Backend:
         """Start the workers once; on any failure, stop them."""
         try:
-            with held_back(*STOPPING_SIGNALS, blocked=self.blocked_while_starting):
+            with held_back(*self.held_while_starting, blocked=self.blocked_while_starting):
                 self._start()
                 self._warm_up()
         except (WorkerLost, BackendError):
-            self.close()
+            self._undo_start()
             raise
         except Exception as exc:
-            self.close()
+            self._undo_start()
             raise BackendError(f"{self.cannot_start}: {one_line(exc)}") from exc
         except BaseException:
-            self.close()
+            self._undo_start()
             raise
         return self
+
+    def _undo_start(self) -> None:
+        """Stop what a failed start began, as well as can be: what failed the start (too few
+        open files, say) may fail this too, and the start's error is the one to report."""
+        with warnings.catch_warnings(), contextlib.suppress(Exception):
+            warnings.simplefilter("ignore")
+            self.close()
+
+    @property
+    def held_while_starting(self) -> tuple[int, ...]:
+        """The stopping signals held back while the workers start: a pool half started
+        cannot be stopped cleanly."""
+        return STOPPING_SIGNALS
 
     @property
     def cannot_start(self) -> str:
@@ -447,14 +486,26 @@ class ProcessBackend(Backend):
         """The worker processes of the open pool."""
         return []
 
+    def threads(self) -> list[threading.Thread]:
+        """The library's own threads that the open pool needs (to send tasks, to take
+        results)."""
+        return []
+
     def check(self) -> None:
         """Raise ``WorkerLost`` if a worker process has ended: a library that notices it
         itself may not (``Pool`` never does; an executor whose manager thread is stuck
-        reading half a message the worker sent as it died does not)."""
+        reading half a message the worker sent as it died does not).  Raise ``PoolBroken``
+        if a thread of the library's that the pool needs has died."""
         for process in self.processes():
             code = process.exitcode
             if code is not None and not (self.exits_when_idle and code == 0):
                 raise WorkerLost(f"{self.name} worker {process.pid} {describe_exit(code)}")
+        for thread in self.threads():
+            WATCHED.add(thread)
+            if not thread.is_alive():
+                cause = DEATHS.get(thread)
+                died = f"the {self.name} backend's thread {thread.name!r} died"
+                raise PoolBroken(f"{died}: {one_line(cause)}" if cause else died) from cause
 
     def _warm_up(self) -> None:
         """Run empty tasks until every worker process has answered one.
@@ -467,6 +518,7 @@ class ProcessBackend(Backend):
         deadline = time.monotonic() + WARM_UP_SECONDS
         while len(answered) < self.workers and time.monotonic() < deadline:
             answered.update(pid for _, pid in self.run(_worker_pid, range(self.workers)))
+        self.check()  # a worker lost while the pool started, though others answered for it
         self.worker_pids = answered
 
     @classmethod

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import shutil
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -45,6 +46,9 @@ CONNECT_SECONDS = 10
 """How long to try to reach a scheduler before giving up."""
 
 DASK_LOG = logging.getLogger("distributed")
+
+LARGE_GRAPH = "distributed.admin.large-graph-warning-threshold"
+"""dask's setting: a task graph larger than this is warned about."""
 
 LOCAL_ANY = "127.0.0.1:0"
 """Any free port, on this machine only."""
@@ -88,6 +92,27 @@ def worker_death_is_worker_lost() -> Iterator[None]:
         raise
 
 
+def answers(address: str, seconds: float = CONNECT_SECONDS) -> None:
+    """Fail in one line unless the scheduler at a ``tcp://`` address greets a connection
+    within ``seconds``: a dask server sends its handshake first, and dask's client waits
+    for it without a time-out (a port that accepts and never answers would hang it)."""
+    scheme, _, where = address.partition("://")
+    if scheme != "tcp":
+        return  # TLS and other transports greet otherwise: left to dask
+    host, _, port = where.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds) as probe:
+            if not probe.recv(1):
+                raise BackendError(f"the dask scheduler at {address} closed the connection")
+    except TimeoutError:
+        raise BackendError(
+            f"the dask scheduler at {address} did not answer within {seconds:g} s: "
+            "is it a dask scheduler?"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise BackendError(f"cannot reach the dask scheduler at {address}: {exc}") from None
+
+
 class DaskBackend(Backend):
     """Runs tasks as dask futures on a local or remote dask.distributed cluster."""
 
@@ -96,9 +121,11 @@ class DaskBackend(Backend):
     _client: Client | None = None
     _cluster: LocalCluster | None = None
     _scratch: str | None = None
+    """The local cluster's working folder, removed with it."""
     _log_level: int | None = None
     """dask's logger's level before the backend quietened it, restored on close."""
-    """The local cluster's working folder, removed with it."""
+    _quiet: dask.config.set | None = None
+    """dask's warning about large task graphs held back, as its logs are; undone on close."""
     _environment: dict[str, str]
     """``os.environ`` before the local cluster started, restored after: a dask
     nanny writes its worker's settings (``PYTHONHASHSEED=6640``,
@@ -117,6 +144,12 @@ class DaskBackend(Backend):
         """Whether the workers run on this machine (a local cluster), so can read its files."""
         return self.scheduler is None
 
+    @property
+    def held_while_starting(self) -> tuple[int, ...]:
+        """None while connecting to a running cluster: a Ctrl-C may cut that short (the
+        local cluster's start holds them back itself)."""
+        return STOPPING_SIGNALS if self.scheduler is None else ()
+
     def open(self) -> Backend:
         if self.scheduler is None:
             start_resource_tracker()  # the local cluster's nannies start processes
@@ -128,6 +161,8 @@ class DaskBackend(Backend):
         self._log_level = DASK_LOG.level
         if not logging.getLogger().isEnabledFor(logging.INFO):
             DASK_LOG.setLevel(logging.CRITICAL + 1)
+            # a memory shuffle's reduce tasks carry their pairs: a "large graph", by design
+            self._quiet = dask.config.set({LARGE_GRAPH: "1 PiB"})
         if self.scheduler is None:
             self._start_local_cluster()
         else:
@@ -155,6 +190,7 @@ class DaskBackend(Backend):
             restore_environment(self._environment)
 
     def _connect(self, address: str) -> None:
+        answers(address)
         try:
             self._client = Client(address, timeout=CONNECT_SECONDS)
         except OSError as exc:
@@ -209,6 +245,9 @@ class DaskBackend(Backend):
         if self._log_level is not None:
             DASK_LOG.setLevel(self._log_level)
             self._log_level = None
+        if self._quiet is not None:
+            self._quiet.__exit__(None, None, None)
+            self._quiet = None
         if self._client is not None:
             self._client.close()
             self._client = None

@@ -50,6 +50,13 @@ class FuturesBackend(ExecutorBackend, ProcessBackend):
     def processes(self) -> list[BaseProcess]:
         return executor_processes(self._executor)
 
+    def threads(self) -> list[threading.Thread]:
+        """The executor's manager thread, while the executor is whole (it ends, as it
+        should, once the executor breaks)."""
+        executor = self._executor
+        manager = getattr(executor, "_executor_manager_thread", None)
+        return [manager] if manager is not None and not executor._broken else []
+
     def _stop(self) -> None:
         """Stop the workers now, even mid-task (``shutdown`` alone waits for running tasks),
         and wait on nothing a dead worker may have broken (``backends.teardown``)."""

@@ -19,16 +19,25 @@ import contextlib
 import functools
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-import joblib
+# joblib checks as it loads that this machine can make the semaphores its processes need
+# (in /dev/shm), and if not, warns and runs everything in the calling process: the warning
+# is kept, to refuse the backend in one line instead.
+with warnings.catch_warnings(record=True) as loading:
+    warnings.simplefilter("always")
+    import joblib
+import joblib._parallel_backends
+from joblib._multiprocessing_helpers import mp
 from joblib.externals.loky import process_executor
 
 from backends.base import (
     POLL_SECONDS,
+    BackendError,
     ProcessBackend,
     R,
     T,
@@ -39,6 +48,12 @@ from backends.base import (
     worker_initializer,
 )
 from backends.teardown import executor_processes, stop_executor
+
+SERIAL = ".  joblib will operate in serial mode"
+"""How joblib's warning that it cannot start processes here ends."""
+
+NO_SEMAPHORES = next((str(w.message) for w in loading if SERIAL in str(w.message)), "")
+"""Why joblib cannot start processes here, as it said when it loaded."""
 
 QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
 """A warnings filter for the messages of loky's resource tracker, which all begin so."""
@@ -74,13 +89,26 @@ class JoblibBackend(ProcessBackend):
             return super().open()
 
     def _start(self) -> None:
+        if mp is None:
+            raise BackendError(
+                f"{self.cannot_start}: loky cannot make the semaphores its processes share "
+                f"(in /dev/shm, which must be writable and not full): "
+                f"{NO_SEMAPHORES.removesuffix(SERIAL)}"
+            )
         with joblib.parallel_config(
             backend="loky", context=self.start_method, initializer=worker_initializer()
         ):
-            self._parallel = joblib.Parallel(
+            parallel = joblib.Parallel(
                 n_jobs=self.workers, batch_size=1, return_as="generator_unordered"
             )
-        self._parallel.__enter__()
+        parallel.__enter__()  # only a Parallel that has entered can be exited
+        self._parallel = parallel
+        loky = isinstance(parallel._backend, joblib._parallel_backends.LokyBackend)
+        if self.workers > 1 and not loky:  # with one, joblib runs tasks here on purpose
+            raise BackendError(
+                f"{self.cannot_start}: joblib chose its {type(parallel._backend).__name__} "
+                "instead of loky's processes"
+            )
 
     def run(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
         if self._parallel is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from multiprocessing.pool import Pool
@@ -73,6 +74,12 @@ class PoolBackend(ProcessBackend):
             error_callback=functools.partial(settle, future, None),
         )
         return future
+
+    def threads(self) -> list[threading.Thread]:
+        pool = self._pool
+        if pool is None:
+            return []
+        return [pool._worker_handler, pool._task_handler, pool._result_handler]
 
     def processes(self) -> list[multiprocessing.process.BaseProcess]:
         """The workers ``Pool`` started, not those it starts in place of dead ones."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 import weakref
@@ -73,6 +74,18 @@ def ended(thread: threading.Thread | None, seconds: float = JOIN_SECONDS) -> boo
     if thread is not None:
         thread.join(seconds)
     return thread is None or not thread.is_alive()
+
+
+def blocked_reading(thread: threading.Thread) -> bool:
+    """Whether ``thread`` is, now, inside a ``multiprocessing`` connection's read of a
+    message: waiting for bytes that, if a dead worker sent half of them, never come."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "_recv_bytes" and code.co_filename.endswith("connection.py"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def free(lock: Any) -> None:
@@ -138,11 +151,11 @@ def stop_executor(
         return
     # Blocked reading half a message that a dead worker sent: once this
     # process's writing end of the result pipe is closed too, it reads EOF,
-    # and the executor breaks its own way.  It writes to that end of the pipe
-    # nowhere, and has had time to close it itself if it were not blocked.
-    if results is not None:
+    # and the executor breaks its own way.  Only then: a manager thread that
+    # is merely slow closes that end itself as it finishes.
+    if results is not None and blocked_reading(manager):
         results._writer.close()
-    if ended(manager):
+    if ended(manager, STOP_GRACE_SECONDS):
         return
     wakeups.pop(manager, None)
     pending = list(getattr(executor, "_pending_work_items", {}).values())

@@ -16,12 +16,15 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from jobs.corpus import write_up_to
 from mapreduce import Job
-from mapreduce.params import Param, at_least
+from mapreduce.params import Param, between
 from mapreduce.splits import FileSplit, sample_lines
 
 KEY_LENGTH = 10
 PAYLOAD_LENGTH = 90
 KEY_CHARACTERS = string.ascii_letters + string.digits + string.punctuation
+MAX_SAMPLES = 1_000_000
+"""More keys than the driver should hold to cut ranges: a million place a cut within a
+millionth of the input."""
 
 
 class Sort(Job):
@@ -29,7 +32,9 @@ class Sort(Job):
 
     name = "sort"
     description = "sorts 100-byte records (10-byte key, 90-byte payload), output as the records"
-    params = {"samples": Param(1000, "keys sampled to choose the ranges", int, at_least(1))}
+    params = {
+        "samples": Param(1000, "keys sampled to choose the ranges", int, between(1, MAX_SAMPLES))
+    }
     default_size = 20_200_000
     cut_points: Sequence[str] = ()
 

@@ -10,9 +10,14 @@ is ready for a Ctrl-C before the engine loads (``mapreduce.__main__``).
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False
+"""True only for type checkers (as ``typing.TYPE_CHECKING``): ``python -m mapreduce`` runs this
+module before it can answer a Ctrl-C, so it imports nothing it need not, ``typing`` included."""
 
 if TYPE_CHECKING:  # what type checkers and editors see; loaded by __getattr__ when run
+    from typing import Any
+
     from mapreduce.driver import RunResult, execute, plan, run  # noqa: F401
     from mapreduce.errors import InputError, JobError, MapReduceError, TaskError  # noqa: F401
     from mapreduce.job import Job, Pair  # noqa: F401

@@ -1,21 +1,43 @@
 """``python -m mapreduce`` and the ``mapreduce`` command: see ``mapreduce.cli``.
 
-A Ctrl-C while the engine loads ends the command as one during a run does:
-one line and status 130, not a traceback of the import it cut.
+A Ctrl-C while the command loads ends it as one during a run does: one line
+and status 130, not a traceback of the import it cut.  (The package imports
+the engine only when its names are first used, so this runs before it.)
 """
 
+import contextlib
+import importlib
 import signal
 import sys
 
 
-def main() -> int:
-    """Load the command line, then run it."""
+def load_libgcc() -> None:
+    """Load the library glibc needs the first time a thread ends (Linux).
+
+    glibc loads it then, and a process that has run out of memory (``ulimit
+    -v``) cannot: it aborts, "libgcc_s.so.1 must be installed for pthread_exit
+    to work", after the run's own one-line error.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError):
+            ctypes.CDLL("libgcc_s.so.1")
+
+
+def launch(program: str, module: str) -> int:
+    """Import ``module``'s ``main`` and run it; a Ctrl-C while it loads is one line."""
     try:
-        from mapreduce.cli import main as command
+        load_libgcc()
+        main = importlib.import_module(module).main
     except KeyboardInterrupt:
-        print("mapreduce: interrupted", file=sys.stderr)
+        print(f"{program}: interrupted", file=sys.stderr)
         return 128 + signal.SIGINT
-    return command()
+    return main()
+
+
+def main() -> int:
+    return launch("mapreduce", "mapreduce.cli")
 
 
 if __name__ == "__main__":

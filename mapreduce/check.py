@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import backends
 from backends import PROCESS_BACKENDS, SCALE_OUT_BACKENDS
 from mapreduce import driver
+from mapreduce.deadline import Overtime, deadline
 from mapreduce.explain import brief
 from mapreduce.job import Job
 from mapreduce.salted import SaltedBackend
@@ -35,6 +36,9 @@ CHECK_FRACTION = 100
 """Without input, the job's generated input at this fraction of its default size."""
 
 MANY_SPLITS = 32
+
+CONFIGURATION_SECONDS = 60.0
+"""How long one configuration may run: ``check``'s inputs take about a second."""
 
 
 @dataclass(frozen=True)
@@ -225,17 +229,30 @@ def check(
     strict: bool = False,
     names: Sequence[str] | None = None,
     announce: Callable[[str], None] | None = None,
+    seconds: float = CONFIGURATION_SECONDS,
 ) -> int:
-    """Run every configuration, print one line each and the diagnosis; the exit status."""
+    """Run every configuration, print one line each and the diagnosis; the exit status.
+
+    A configuration that runs longer than ``seconds`` is stopped and reported as such.
+    """
     names = [n for n in names or backends.names() if backends.is_available(n)]
     configs = configurations(names, os.cpu_count() or 1)
     reference = None
     differing: dict[str, list[Difference]] = {}
+    timed_out: list[str] = []
     started = time.monotonic()
     for number, config in enumerate(configs, start=1):
         if announce:
             announce(f"[{number}/{len(configs)}] {config.name}")
-        output = run(job, inputs, config)
+        try:
+            with deadline(seconds):
+                output = run(job, inputs, config)
+        except Overtime as exc:
+            print(f"  TIMED OUT  {config.name}: {exc}", file=out)
+            timed_out.append(config.name)
+            if reference is None:
+                break  # nothing to compare the others with
+            continue
         if reference is None:
             reference = output
             print(f"  reference  {config.name}: {len(output)} output pairs", file=out)
@@ -251,11 +268,19 @@ def check(
                 f"    {brief.repr(key)}: reference {brief.repr(want)}, here {brief.repr(got)}",
                 file=out,
             )
-    seconds = time.monotonic() - started
+    took = time.monotonic() - started
+    if timed_out:
+        print(
+            f"{job.name}: {len(timed_out)} configuration(s) ran longer than {seconds:g} s, the "
+            "limit: a mapper, combiner or reducer that never returns, or an input too large "
+            "for check (--time-limit)",
+            file=out,
+        )
+        return 1
     verdict = diagnose(differing)
     if not verdict:
         print(
-            f"{job.name}: every configuration matches ({len(configs)} runs, {seconds:.1f} s)",
+            f"{job.name}: every configuration matches ({len(configs)} runs, {took:.1f} s)",
             file=out,
         )
         return 0

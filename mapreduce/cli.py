@@ -18,15 +18,16 @@ from backends.base import START_METHODS, STOPPING_SIGNALS, BackendError
 from backends.threads import THREAD_PREFIX
 from mapreduce import driver
 from mapreduce.catalog import catalog, find_job
-from mapreduce.check import check
+from mapreduce.check import CONFIGURATION_SECONDS, check
 from mapreduce.check import default_size as check_size
 from mapreduce.datasets import default_input
 from mapreduce.errors import MapReduceError, TaskError
 from mapreduce.explain import explain, sample_inputs
 from mapreduce.interrupts import Interrupted, interrupting
 from mapreduce.job import Job
-from mapreduce.output import destination, standard_output, write_all, write_errors
+from mapreduce.output import check_apart, destination, standard_output, write_all, write_errors
 from mapreduce.params import parse_assignments
+from mapreduce.phase import MEMORY_HINT
 from mapreduce.progress import ProgressBar
 from mapreduce.shuffle import MODES
 from mapreduce.sizes import format_size, parse_size
@@ -199,6 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--strict", action="store_true", help="floating-point rounding differences fail too"
     )
+    check.add_argument(
+        "--time-limit",
+        type=seconds,
+        default=CONFIGURATION_SECONDS,
+        metavar="SECONDS",
+        help=f"stop a configuration that runs longer (default: {CONFIGURATION_SECONDS:g})",
+    )
 
     commands.add_parser("jobs", help="list the jobs")
     commands.add_parser("backends", help="list the backends")
@@ -222,6 +230,8 @@ def command_run(args: argparse.Namespace) -> int:
     if not inputs:
         inputs = [str(default_input(type(job)))]
         print(f"{PROG}: no input given; using {inputs[0]}", file=sys.stderr)
+    writes = {"--output": args.output, "--trace": args.trace}
+    check_apart(inputs, {option: path for option, path in writes.items() if path})
     progress = ProgressBar(force=bool(args.progress)) if args.progress is not False else None
     # The output (and the trace) are opened first, so that a path that cannot be
     # written fails before any worker starts; standard output is kept for the results.
@@ -289,7 +299,9 @@ def command_check(args: argparse.Namespace) -> int:
             type(job).generate_input(inputs[0], check_size(type(job)), 1)
         print(f"checking {job.name} on {', '.join(inputs)}", file=sys.stderr)
         announce = (lambda text: print(text, file=sys.stderr)) if sys.stderr.isatty() else None
-        return check(job, inputs, sys.stdout, strict=args.strict, announce=announce)
+        return check(
+            job, inputs, sys.stdout, strict=args.strict, announce=announce, seconds=args.time_limit
+        )
 
 
 def command_jobs(args: argparse.Namespace) -> int:
@@ -357,6 +369,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         if verbose and isinstance(exc, TaskError) and exc.details:
             print(exc.details, file=sys.stderr, end="")
+        return 1
+    except MemoryError:
+        print(f"{PROG}: error: {MEMORY_HINT}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:
         print(f"{PROG}: interrupted", file=sys.stderr)

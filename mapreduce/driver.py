@@ -24,7 +24,7 @@ from mapreduce.errors import JobError, MapReduceError, one_line
 from mapreduce.interrupts import ctrl_c_interrupting
 from mapreduce.job import Job, Pair
 from mapreduce.output import digest, format_lines, format_pair
-from mapreduce.phase import Ledger, Progress, Slice, run_phase
+from mapreduce.phase import MEMORY_HINT, Ledger, Progress, Slice, run_phase
 from mapreduce.shuffle import MODES, Spilled, choose, make_folder, merged
 from mapreduce.splits import MAX_RECORD, RECORD_LIMIT, FileSplit, split_pairs
 from mapreduce.tasks import (
@@ -357,6 +357,8 @@ def execute_steps(
         result_digest = digest(format_lines(merged(result.partitions), job.format_line))
     except JobError as exc:
         raise JobError(f"{job.name}: {exc}") from exc
+    except MemoryError:
+        raise MapReduceError(f"{job.name}: merging the reducers' output: {MEMORY_HINT}") from None
     seconds["merge"] += time.perf_counter() - start
     seconds["total"] = sum(seconds.values())
     return RunResult(

@@ -9,6 +9,7 @@ own code raises is a failure of its task, not a request to stop the run.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import threading
@@ -36,15 +37,18 @@ RETRY_SECONDS = 0.01
 def swallows_exceptions(frame: FrameType | None) -> bool:
     """Whether an exception raised in ``frame`` would be printed and lost, not raised.
 
-    Python ignores (after printing them) exceptions from ``__del__`` methods
-    and weakref callbacks, such as the one importlib runs as it frees a
-    module's lock: an interruption raised there would not stop the run.
+    Python ignores (after printing them) exceptions from ``__del__`` methods,
+    weakref callbacks, such as the one importlib runs as it frees a module's
+    lock, and the garbage collector's callbacks (dask has one): an
+    interruption raised there would not stop the run.
     """
     if frame is None:
         return False
     code = frame.f_code
-    return code.co_name == "__del__" or (
-        code.co_filename.startswith("<frozen importlib") and code.co_name == "cb"
+    return (
+        code.co_name == "__del__"
+        or (code.co_filename.startswith("<frozen importlib") and code.co_name == "cb")
+        or code in {getattr(getattr(c, "__func__", c), "__code__", None) for c in gc.callbacks}
     )
 
 

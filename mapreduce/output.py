@@ -104,6 +104,30 @@ def write_bytes(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file: through links, or, for a path that does not exist
+    yet, where it would be made."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_apart(inputs: Iterable[str], writes: dict[str, str]) -> None:
+    """Refuse, before any worker starts, a file the run writes (``{"--output": path}``) that
+    is one of its inputs, or that another option writes too: the run would replace it."""
+    named = list(writes.items())
+    for number, (option, path) in enumerate(named):
+        for source in inputs:
+            if same_file(path, source):
+                raise OutputError(
+                    f"{option} {path} is the input {source}: the run would replace it"
+                )
+        for other, other_path in named[number + 1 :]:
+            if same_file(path, other_path):
+                raise OutputError(f"{option} {path} and {other} {other_path} are the same file")
+
+
 def current_umask() -> int:
     """The process's umask (reading it means setting it, then putting it back)."""
     mask = os.umask(0o022)

@@ -2,7 +2,8 @@
 
 A job lists its parameters in ``params``; each has a default, a one-line help,
 a parser from command-line text and an optional check.  A bad value is a
-one-line error that names the job and the parameter.
+one-line error that names the job and the parameter, whatever the parser or
+the check raises on it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mapreduce.errors import JobError
+from mapreduce.errors import JobError, one_line
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,13 @@ class Param:
 def at_least(minimum: float) -> Callable[[Any], str | None]:
     """A check that a number is ``minimum`` or more."""
     return lambda value: None if value >= minimum else f"must be at least {minimum}"
+
+
+def between(minimum: float, maximum: float) -> Callable[[Any], str | None]:
+    """A check that a number is from ``minimum`` to ``maximum``."""
+    return lambda value: (
+        None if minimum <= value <= maximum else f"must be from {minimum} to {maximum:,}"
+    )
 
 
 def valid_regex(pattern: str) -> str | None:
@@ -55,9 +63,12 @@ def resolve(job: str, declared: Mapping[str, Param], given: Mapping[str, Any]) -
         if isinstance(value, str) and param.parse is not str:
             try:
                 value = param.parse(value)
-            except ValueError as exc:
+            except Exception as exc:  # a parser's own error, whatever it is, is the value's
                 raise JobError(f"{job}: parameter {name!r}: {exc}") from None
-        problem = param.check(value) if param.check else None
+        try:
+            problem = param.check(value) if param.check else None
+        except Exception as exc:  # a check that fails on the value rejects it
+            problem = one_line(exc)
         if problem:
             raise JobError(f"{job}: parameter {name!r}={value!r}: {problem}")
         values[name] = value

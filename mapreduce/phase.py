@@ -43,6 +43,11 @@ Progress = Callable[[str, int, int], None]
 
 PICKLE_HINT = "; a task's keys and values must pickle to travel between processes"
 
+MEMORY_HINT = (
+    "out of memory: give the run more, or more reducers (--reducers), or the disk shuffle "
+    "(--shuffle disk)"
+)
+
 RAISED = r"^(\w+\.)*\w*(Error|Exception): .*$"
 """The first exception line of a traceback carried as text (a subinterpreter's)."""
 
@@ -140,7 +145,10 @@ def failure(job: str, phase: str, backend: Backend, exc: Exception) -> MapReduce
     raised = re.search(RAISED, str(first), re.MULTILINE)  # a traceback carried as text
     cause = raised.group(0) if raised else one_line(first)
     why = one_line(exc) if first is exc else f"{one_line(exc)}, from {cause}"
-    hint = PICKLE_HINT if backend.pickles else ""
+    if isinstance(first, MemoryError) or "MemoryError" in cause:
+        hint = f"; {MEMORY_HINT}"
+    else:
+        hint = PICKLE_HINT if backend.pickles else ""
     where = f"{job}: {phase} phase failed on the {backend.name} backend"
     return MapReduceError(f"{where}: {why}{hint}")
 

@@ -261,11 +261,17 @@ def plan_splits(paths: Sequence[str], count: int) -> list[FileSplit]:
 
 
 def number_lines(splits: Sequence[FileSplit]) -> list[FileSplit]:
-    """The same splits, each knowing the line number its first line has in its file."""
+    """The same splits, each knowing the line number its first line has in its file.
+
+    A file named twice is read twice, as ``cat f f`` reads it, each copy numbered from 1:
+    a split that starts before the last one of its file did begins the next copy.
+    """
     numbered = []
     lines_before: dict[str, int] = {}
     position: dict[str, int] = {}
     for split in splits:
+        if split.start < position.get(split.path, 0):
+            lines_before[split.path], position[split.path] = 0, 0
         with open(split.path, "rb") as file:
             file.seek(position.get(split.path, 0))
             count = lines_before.get(split.path, 0)
@@ -280,10 +286,12 @@ def number_lines(splits: Sequence[FileSplit]) -> list[FileSplit]:
 
 
 def sample_lines(splits: Sequence[FileSplit], count: int) -> list[str]:
-    """About ``count`` whole lines read at evenly spaced places across the splits."""
-    per_split = max(1, math.ceil(count / max(1, len(splits))))
+    """About ``count`` whole lines read at evenly spaced places across the splits (at most
+    one a byte: a split has no more lines than that)."""
+    wanted = max(1, math.ceil(count / max(1, len(splits))))
     sample = []
     for split in splits:
+        per_split = min(wanted, max(1, split.end - split.start))
         with open(split.path, "rb") as file:
             step = (split.end - split.start) / per_split
             for i in range(per_split):

@@ -56,6 +56,9 @@ TASK_TIMEOUT = 3.0
 FROZEN_SECONDS = 5.0
 """How long a frozen worker stays stopped (SIGSTOP) before it is let go on (SIGCONT)."""
 
+SETTLED_SECONDS = 0.05
+"""How long a new process has to start its own program before it may be taken for a worker."""
+
 POLL_SECONDS = 0.02
 """How often the checker looks at a run."""
 
@@ -141,11 +144,14 @@ def descendants(pid: int) -> list[psutil.Process]:
 
 
 def is_worker(process: psutil.Process) -> bool:
-    """A process that runs tasks: no children of its own, and not a library's helper."""
+    """A process that runs tasks: no children of its own, not a library's helper, and started
+    at least ``SETTLED_SECONDS`` ago (a helper just forked still has its parent's command
+    line, until it starts its own program)."""
     try:
         forked = "forkserver" in " ".join(process.parent().cmdline())
         helper = any(word in " ".join(process.cmdline()) for word in HELPERS)
-        return not process.children() and (forked or not helper)
+        settled = time.time() - process.create_time() >= SETTLED_SECONDS
+        return settled and not process.children() and (forked or not helper)
     except (psutil.NoSuchProcess, AttributeError):
         return False
 
@@ -310,8 +316,10 @@ def judge(
     interrupted = run.returncode in [-s for s in stopped] + [128 + s for s in stopped]
     if run.returncode == 0:
         verdict.outcome = "survived"
+    elif fault.stops and cut_start_up(stderr):  # Python exits 1 then, or dies by the signal
+        verdict.outcome = "start-up"
     elif fault.stops and interrupted:
-        verdict.outcome = "start-up" if cut_start_up(stderr) else "interrupted"
+        verdict.outcome = "interrupted"
     else:
         verdict.outcome = "failed"
     if output.exists() and digest(output) != workload.digest:
@@ -332,8 +340,9 @@ def judge(
 
 
 def cut_start_up(stderr: str) -> bool:
-    """Whether a Ctrl-C cut Python's own start-up, before any of the project's code ran:
-    Python prints that ``KeyboardInterrupt``'s traceback itself."""
+    """Whether a Ctrl-C cut Python's own start-up (``site``, ``runpy``), before any of the
+    project's code ran: Python prints that ``KeyboardInterrupt``'s traceback itself, and
+    nothing the project does can change it."""
     lines = stderr.strip().splitlines()
     frames = re.findall(r'File "([^"]+)"', stderr)
     ours = [f for f in frames if Path(f).is_relative_to(ROOT)]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from backends.pool import PoolBackend
 from backends.sequential import SequentialBackend
 from jobs.fetch import Fetch
 from jobs.invertedindex import InvertedIndex
@@ -422,3 +423,20 @@ class HangsInWorkers(TeachingWordCount):
         if multiprocessing.parent_process() is not None:
             time.sleep(3600)
         yield from super().mapper(key, line)
+
+
+class LosesWorkersAtStart(PoolBackend):
+    """A pool one of whose workers is killed (SIGKILL) as it starts, the first ``losses``
+    times it starts."""
+
+    name = "loses-workers-at-start"
+
+    def __init__(self, workers: int = 2, losses: int = 1) -> None:
+        super().__init__(workers)
+        self.losses = losses
+
+    def _start(self) -> None:
+        super()._start()
+        if self.losses > 0:
+            self.losses -= 1
+            os.kill(self._processes[0].pid, signal.SIGKILL)

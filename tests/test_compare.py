@@ -10,7 +10,7 @@ import statistics
 import pytest
 
 import backends
-from compare.__main__ import main
+from compare.cli import main
 from compare.design import experiments
 from compare.design.baselines import dask_available
 from compare.design.datasets import stdlib
@@ -53,6 +53,18 @@ def test_a_study_writes_every_file_and_passes(tmp_path, capsys):
             f"\\includegraphics[width=\\linewidth]{{{name}.pdf}}"
             in (tmp_path / "figures.tex").read_text()
         )
+
+
+def test_a_study_into_a_used_folder_leaves_no_file_of_the_earlier_study(tmp_path):
+    for name in ["granularity.png", "stragglers.pdf", "report.md", "INCOMPLETE"]:
+        (tmp_path / name).write_text("an earlier study's\n")
+    (tmp_path / "notes.txt").write_text("the student's own notes\n")
+    args = ["--preset", "smoke", *QUICK, "--backends", "threads", "--output", str(tmp_path)]
+    assert main(args) == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"granularity.png", "stragglers.pdf", "INCOMPLETE"}.isdisjoint(names)
+    assert {"notes.txt", "report.md", "results.json", "speedup.png"} <= names
+    assert "an earlier" not in (tmp_path / "report.md").read_text()
 
 
 def test_each_backend_has_one_colour_and_marker_in_every_figure():

@@ -28,6 +28,7 @@ from tests.helpers import (
     FlakyWordCount,
     HoldsALambda,
     KillsItsWorker,
+    LosesWorkersAtStart,
     PoisonedWordCount,
     StallsOnce,
     alive,
@@ -82,6 +83,25 @@ def test_without_skipping_a_bad_record_fails_the_run(name, tmp_path):
     path.write_text("fine words\nPOISON here\n")
     with pytest.raises(TaskError, match=r"poisoned: map task 0 of 1 .* ValueError: poisoned"):
         run(PoisonedWordCount(), [str(path)], name, workers=2, splits=1)
+
+
+def test_a_worker_lost_while_the_pool_starts_is_replaced_by_starting_again(corpus):
+    backend = LosesWorkersAtStart(workers=2, losses=2)
+    result = run(WordCount(), [str(corpus)], backend, splits=4)
+    assert "".join(result.lines()) == expected(LINES)
+    assert backend.losses == 0 and len(result.worker_pids) == 2
+
+
+def test_a_pool_that_loses_a_worker_each_time_it_starts_fails_in_one_line(corpus):
+    before = children()
+    with pytest.raises(
+        backends.BackendError,
+        match=r"^cannot start the loses-workers-at-start backend with 2 worker\(s\): a worker "
+        r"was lost each of the 3 times they started; last: loses-workers-at-start worker \d+ "
+        r"killed by SIGKILL$",
+    ):
+        run(WordCount(), [str(corpus)], LosesWorkersAtStart(workers=2, losses=3))
+    assert children() <= before
 
 
 def kill_when_written(pid_file: Path, killed: list[int]) -> None:

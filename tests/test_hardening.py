@@ -10,6 +10,7 @@ the machine's own.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import re
@@ -783,15 +784,33 @@ def test_the_package_carries_its_license():
     assert 'requires = ["setuptools>=77"]' in (root / "pyproject.toml").read_text()
 
 
-def test_an_interruption_where_python_would_swallow_it_is_raised_a_moment_later():
+class RaisesInDel:
+    def __del__(self) -> None:
+        signal.raise_signal(signal.SIGINT)  # arrives inside __del__: would be lost
+
+
+def raise_in_a_collection() -> None:
+    """A garbage collection whose callback (dask's ``GCDiagnosis`` has one) the signal hits."""
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            signal.raise_signal(signal.SIGINT)
+
+    gc.callbacks.append(callback)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+
+
+@pytest.mark.parametrize(
+    "where", [RaisesInDel, raise_in_a_collection], ids=["__del__", "a gc callback"]
+)
+def test_an_interruption_where_python_would_swallow_it_is_raised_a_moment_later(where):
     from mapreduce.interrupts import Interrupted, interrupting
 
-    class RaisesInDel:
-        def __del__(self) -> None:
-            signal.raise_signal(signal.SIGINT)  # arrives inside __del__: would be lost
-
     with pytest.raises(Interrupted), interrupting(signal.SIGINT):
-        RaisesInDel()  # collected at once; the handler runs inside __del__
+        where()  # the handler runs where Python prints an exception and goes on
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             time.sleep(0.01)

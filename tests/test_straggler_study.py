@@ -9,10 +9,10 @@ from collections import Counter
 
 import pytest
 
-from compare.__main__ import main
 from compare.analyse.analysis import Analysis
 from compare.analyse.statistics import median_interval, slowdown_text
 from compare.cells import Cell, Sample
+from compare.cli import main
 from compare.design.presets import PRESETS
 from compare.measure.timelines import GIVEN_UP, compact
 from mapreduce.phase import Slice

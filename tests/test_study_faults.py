@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from compare.__main__ import INCOMPLETE, main
+from compare.cli import INCOMPLETE, main
 from compare.measure import guard
 from tests.helpers import alive
 
@@ -80,6 +80,9 @@ def test_a_signal_ends_a_stuck_study_within_two_seconds_marked_incomplete(
     signum, corpus, tmp_path
 ):
     output = tmp_path / "out"
+    output.mkdir()
+    (output / "report.md").write_text("an earlier study's report\n")
+    (output / "notes.txt").write_text("the student's own notes\n")
     study = subprocess.Popen(
         [sys.executable, "-m", "compare", *study_args(corpus, output, "pool")],
         cwd=ROOT,
@@ -110,6 +113,6 @@ def test_a_signal_ends_a_stuck_study_within_two_seconds_marked_incomplete(
     assert took < 2.0
     assert study.returncode == 128 + signum
     assert lines[-1] == f"compare: interrupted; {output} is incomplete (see {INCOMPLETE})\n"
-    assert (output / INCOMPLETE).exists() and not (output / "report.md").exists()
+    assert sorted(p.name for p in output.iterdir()) == [INCOMPLETE, "notes.txt"]
     time.sleep(0.5)
     assert not [p.pid for p in workers if alive(p.pid)]

@@ -54,18 +54,10 @@ def draw(analysis: Analysis, folder: Path) -> list[str]:
     except ImportError:
         return []
     drawn = []
-    for name, plot in (
-        ("speedup", speedup),
-        ("phases", phases),
-        ("cpu", cpu_use),
-        ("granularity", granularity),
-        ("input-size", input_size),
-        ("timelines", timelines.draw_regimes),
-        ("stragglers", timelines.draw_stragglers),
-    ):
+    for name, plot in PLOTS.items():
         figure = plot(analysis, plt)
         if figure is not None:
-            for suffix in ("png", "pdf"):
+            for suffix in SUFFIXES:
                 figure.savefig(folder / f"{name}.{suffix}", dpi=110)
             plt.close(figure)
             drawn.append(name)
@@ -246,3 +238,20 @@ def input_size(analysis: Analysis, plt):
     axis.set_title(f"Input size: where processes pay off ({cells[0].job})")
     axis.legend()
     return figure
+
+
+PLOTS: dict[str, Callable[[Analysis, Any], Any]] = {
+    "speedup": speedup,
+    "phases": phases,
+    "cpu": cpu_use,
+    "granularity": granularity,
+    "input-size": input_size,
+    "timelines": timelines.draw_regimes,
+    "stragglers": timelines.draw_stragglers,
+}
+"""Every plot the study can draw, by file name, in the report's order."""
+
+SUFFIXES = ("png", "pdf")
+
+FILES = (*(f"{name}.{suffix}" for name in PLOTS for suffix in SUFFIXES), "figures.tex")
+"""Every file ``draw`` can write."""
