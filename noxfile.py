@@ -56,7 +56,7 @@ def tests_314_debian(session: nox.Session) -> None:
 @nox.session(default=False)
 def faults(session: nox.Session) -> None:
     """The randomized fault campaign: about 1,000 runs, each with one fault at a random moment,
-    judged (about 40 minutes; `-- --runs 5 --dask-runs 2` for a short one)."""
+    judged (about 30 minutes; `-- --runs 5 --dask-runs 2` for a short one)."""
     session.install("-e", ".[dev,dask]", "py-spy")
     describe_interpreter(session)
     session.run("python", "-m", "tests.campaign", *session.posargs)
