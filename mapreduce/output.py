@@ -109,8 +109,12 @@ def same_file(a: str, b: str) -> bool:
     yet, where it would be made."""
     try:
         return os.path.samefile(a, b)
-    except OSError:
+    except (OSError, ValueError):  # one does not exist yet, or is no file name here
+        pass
+    try:
         return os.path.realpath(a) == os.path.realpath(b)
+    except ValueError:  # a name this file system cannot hold: refused later, in one line
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def check_apart(inputs: Iterable[str], writes: dict[str, str]) -> None:
