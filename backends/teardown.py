@@ -24,6 +24,8 @@ their own, named where they are used.
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import os
 import signal
 import sys
@@ -41,6 +43,18 @@ STOP_GRACE_SECONDS = 0.5
 
 JOIN_SECONDS = 0.2
 """How long a library's thread has to end once the workers are dead, before it is left."""
+
+
+def quiet_cut_buffers(unraisable: Any, previous: Callable[[Any], None]) -> None:
+    """Hide one kind of noise, pass every other unraisable exception on: a ``BytesIO``
+    freed while a message read that a teardown cut short still held its buffer (Python
+    3.14 reports it as ``BufferError`` "while finalizing file")."""
+    cut = isinstance(unraisable.exc_value, BufferError)
+    if not (cut and isinstance(unraisable.object, io.BytesIO)):
+        previous(unraisable)
+
+
+sys.unraisablehook = functools.partial(quiet_cut_buffers, previous=sys.unraisablehook)
 
 
 def stop_processes(processes: Iterable[BaseProcess], grace: float = STOP_GRACE_SECONDS) -> None:

@@ -9,12 +9,14 @@ own code raises is a failure of its task, not a request to stop the run.
 from __future__ import annotations
 
 import contextlib
-import gc
+import functools
 import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Any
 
 
 class Interrupted(KeyboardInterrupt):
@@ -34,29 +36,24 @@ RETRY_SECONDS = 0.01
 """How soon a signal that arrived where it could not be raised is sent again."""
 
 
-def swallows_exceptions(frame: FrameType | None) -> bool:
-    """Whether an exception raised in ``frame`` would be printed and lost, not raised.
-
-    Python ignores (after printing them) exceptions from ``__del__`` methods,
-    weakref callbacks, such as the one importlib runs as it frees a module's
-    lock, and the garbage collector's callbacks (dask has one): an
-    interruption raised there would not stop the run.
-    """
-    if frame is None:
-        return False
-    code = frame.f_code
-    return (
-        code.co_name == "__del__"
-        or (code.co_filename.startswith("<frozen importlib") and code.co_name == "cb")
-        or code in {getattr(getattr(c, "__func__", c), "__code__", None) for c in gc.callbacks}
-    )
-
-
 def raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    if swallows_exceptions(frame):  # send it again in a moment, to be raised somewhere safe
-        threading.Timer(RETRY_SECONDS, os.kill, (os.getpid(), signum)).start()
-        return
     raise Interrupted(signum)
+
+
+def resend_swallowed(unraisable: Any, previous: Callable[[Any], None]) -> None:
+    """Send again, in a moment, a signal whose ``Interrupted`` Python swallowed; pass any
+    other unraisable exception on.
+
+    Python prints and ignores an exception raised where nothing can catch it:
+    in a ``__del__`` method, a weakref callback (a ``WeakSet``'s, importlib's),
+    a garbage collector's callback (dask has one).  A signal handled there
+    would not stop the run; sent again, it is raised somewhere that can.
+    """
+    if isinstance(unraisable.exc_value, Interrupted):
+        signum = unraisable.exc_value.signum
+        threading.Timer(RETRY_SECONDS, os.kill, (os.getpid(), signum)).start()
+    else:
+        previous(unraisable)
 
 
 @contextlib.contextmanager
@@ -69,9 +66,13 @@ def interrupting(*signums: int) -> Iterator[None]:
         yield
         return
     previous = {signum: signal.signal(signum, raise_interrupted) for signum in signums}
+    hook = sys.unraisablehook
+    sys.unraisablehook = ours = functools.partial(resend_swallowed, previous=hook)
     try:
         yield
     finally:
+        if sys.unraisablehook is ours:  # else a hook set meanwhile calls this one: kept
+            sys.unraisablehook = hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 

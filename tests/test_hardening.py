@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import psutil
@@ -803,8 +804,22 @@ def raise_in_a_collection() -> None:
         gc.callbacks.remove(callback)
 
 
+def raise_in_a_weakref_callback() -> None:
+    """A weakref's callback (a ``WeakSet`` has one) that the signal hits."""
+
+    class Referent:
+        pass
+
+    referent = Referent()
+    reference = weakref.ref(referent, lambda _: signal.raise_signal(signal.SIGINT))
+    del referent
+    assert reference() is None
+
+
 @pytest.mark.parametrize(
-    "where", [RaisesInDel, raise_in_a_collection], ids=["__del__", "a gc callback"]
+    "where",
+    [RaisesInDel, raise_in_a_collection, raise_in_a_weakref_callback],
+    ids=["__del__", "a gc callback", "a weakref callback"],
 )
 def test_an_interruption_where_python_would_swallow_it_is_raised_a_moment_later(where):
     from mapreduce.interrupts import Interrupted, interrupting
