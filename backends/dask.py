@@ -35,7 +35,6 @@ from backends.base import (
     R,
     T,
     WorkerLost,
-    held_back,
     restore_environment,
     run_folder,
     settle,
@@ -146,8 +145,8 @@ class DaskBackend(Backend):
 
     @property
     def held_while_starting(self) -> tuple[int, ...]:
-        """None while connecting to a running cluster: a Ctrl-C may cut that short (the
-        local cluster's start holds them back itself)."""
+        """All while a local cluster starts (dask cannot stop a half-started one); none while
+        connecting to a running cluster: a Ctrl-C may cut that short."""
         return STOPPING_SIGNALS if self.scheduler is None else ()
 
     def open(self) -> Backend:
@@ -169,12 +168,13 @@ class DaskBackend(Backend):
             self._connect(self.scheduler)
 
     def _start_local_cluster(self) -> None:
-        # dask cannot stop a half-started cluster: a Ctrl-C waits until it is up.
+        # dask cannot stop a half-started cluster: a Ctrl-C waits until it is up
+        # (``held_while_starting``, held back by ``open`` around the whole start).
         self._scratch = run_folder("mapreduce-dask-")
         self._environment = dict(os.environ)
         settings = dask.config.set({"temporary-directory": self._scratch})
         try:  # the environment is put back even when the cluster fails to start
-            with held_back(*STOPPING_SIGNALS), settings, worker_death_is_worker_lost():
+            with settings, worker_death_is_worker_lost():
                 self._cluster = LocalCluster(
                     n_workers=self.workers,
                     threads_per_worker=1,
