@@ -1,7 +1,8 @@
 """``python -m mapreduce`` and the ``mapreduce`` command: see ``mapreduce.cli``.
 
-A Ctrl-C while the command loads ends it as one during a run does: one line
-and status 130, not a traceback of the import it cut.  (The package imports
+A Ctrl-C while the command loads or reads its arguments ends it as one
+during a run does: one line and status 130, not a traceback of the import it
+cut.  (The package imports
 the engine only when its names are first used, so this runs before it.)
 """
 
@@ -26,14 +27,17 @@ def load_libgcc() -> None:
 
 
 def launch(program: str, module: str) -> int:
-    """Import ``module``'s ``main`` and run it; a Ctrl-C while it loads is one line."""
+    """Import ``module``'s ``main`` and run it; a Ctrl-C before it takes over is one line.
+
+    ``main`` answers a Ctrl-C during its command; one while it loads, or while
+    it builds its parser and reads the arguments, ends here.
+    """
     try:
         load_libgcc()
-        main = importlib.import_module(module).main
-    except KeyboardInterrupt:
+        return importlib.import_module(module).main()
+    except KeyboardInterrupt as exc:
         print(f"{program}: interrupted", file=sys.stderr)
-        return 128 + signal.SIGINT
-    return main()
+        return getattr(exc, "status", 128 + signal.SIGINT)
 
 
 def main() -> int:

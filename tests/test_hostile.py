@@ -301,10 +301,33 @@ def test_check_stops_a_configuration_that_never_ends_and_says_so(tmp_path):
 
 
 SHM_MOUNTS = {"/dev/shm full": "size=4k", "/dev/shm read-only": "ro"}
-"""``/dev/shm`` as a private mount (``unshare -m``) makes it: its tmpfs options."""
+"""``/dev/shm`` as a private mount makes it: its tmpfs options."""
+
+
+def with_private_shm(options: str, command: str) -> list[str]:
+    """``command`` in a mount namespace of its own where ``/dev/shm`` is a fresh tmpfs.
+
+    The namespace keeps the mounts' propagation (``unshare``'s default makes
+    ``/`` private, which fails in a chroot, where ``/`` is no mount point) and
+    makes only its copy of ``/dev/shm`` private before mounting over it, so
+    nothing it mounts reaches the machine's own ``/dev/shm``.
+    """
+    private = "mount --make-private /dev/shm"
+    mount = f"mount -t tmpfs -o {options} tmpfs /dev/shm" if options else "true"
+    return ["unshare", "-m", "--propagation", "unchanged", "sh", "-c",
+            f"{private} && {mount} && {command}"]  # fmt: skip
+
+
+def can_mount_shm() -> bool:
+    """Whether this process may make ``with_private_shm``'s namespace (root, unshare(1))."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(with_private_shm("", "true"), capture_output=True, timeout=30)
+    return probe.returncode == 0
+
 
 can_mount = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare(1)"
+    not can_mount_shm(), reason="needs root, unshare(1) and a /dev/shm mount of its own"
 )
 
 
@@ -323,15 +346,7 @@ def test_a_dev_shm_that_cannot_hold_semaphores_is_one_line_at_once(name, shm, tm
         [sys.executable, "-m", "mapreduce", "run", "wordcount", str(data), "-b", name, "-w", "2"]
     )
     started = time.monotonic()
-    done = start_failure(
-        [
-            "unshare",
-            "-m",
-            "sh",
-            "-c",
-            f"mount -t tmpfs -o {SHM_MOUNTS[shm]} tmpfs /dev/shm && {run}",
-        ]
-    )
+    done = start_failure(with_private_shm(SHM_MOUNTS[shm], run))
     assert time.monotonic() - started < 10
     assert done.returncode == 1
     lines = done.stderr.splitlines()
