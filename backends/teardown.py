@@ -48,9 +48,12 @@ JOIN_SECONDS = 0.2
 def quiet_cut_buffers(unraisable: Any, previous: Callable[[Any], None]) -> None:
     """Hide one kind of noise, pass every other unraisable exception on: a ``BytesIO``
     freed while a message read that a teardown cut short still held its buffer (Python
-    3.14 reports it as ``BufferError`` "while finalizing file")."""
+    3.14 reports it as ``BufferError`` "while finalizing file <_io.BytesIO ...>", naming
+    the file in its message, not as the unraisable's object)."""
     cut = isinstance(unraisable.exc_value, BufferError)
-    if not (cut and isinstance(unraisable.object, io.BytesIO)):
+    named = unraisable.err_msg or ""
+    buffer = isinstance(unraisable.object, io.BytesIO) or "<_io.BytesIO object" in named
+    if not (cut and buffer):
         previous(unraisable)
 
 

@@ -25,6 +25,7 @@ study's process does while an engine pool is open beside them).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -33,6 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from backends.base import default_start_method, environment_kept
+from backends.teardown import stop_pool
 
 WORD = re.compile(r"[^\W\d_]+")
 BLOCK = 1 << 20
@@ -78,9 +80,18 @@ def line_ranges(path: str, count: int) -> list[tuple[str, int, int]]:
     return [(path, a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
-def process_pool(workers: int) -> multiprocessing.pool.Pool:
-    """A ``multiprocessing.Pool`` started by the engine's default start method."""
-    return multiprocessing.get_context(default_start_method()).Pool(workers)
+@contextlib.contextmanager
+def process_pool(workers: int) -> Iterator[multiprocessing.pool.Pool]:
+    """A ``multiprocessing.Pool`` started by the engine's default start method, closed with
+    ``terminate`` as ``Pool.__exit__`` does; a run cut short (the study's guard, a signal)
+    stops it as the engine stops a broken pool, never waiting on its pipes."""
+    pool = multiprocessing.get_context(default_start_method()).Pool(workers)
+    try:
+        yield pool
+    except BaseException:
+        stop_pool(pool, pool._pool)
+        raise
+    pool.terminate()
 
 
 def handwritten_parallel(paths: list[str], workers: int) -> Counter[str]:
