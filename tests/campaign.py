@@ -56,8 +56,10 @@ TASK_TIMEOUT = 3.0
 FROZEN_SECONDS = 5.0
 """How long a frozen worker stays stopped (SIGSTOP) before it is let go on (SIGCONT)."""
 
-SETTLED_SECONDS = 0.05
-"""How long a new process has to start its own program before it may be taken for a worker."""
+SETTLED_SECONDS = 0.25
+"""How long a new process has to start its own program before it may be taken for a worker:
+loky forks its resource tracker and runs Python in the child before ``exec``, which can take
+a tenth of a second on a loaded machine, with the parent's command line all the while."""
 
 POLL_SECONDS = 0.02
 """How often the checker looks at a run."""

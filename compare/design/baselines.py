@@ -33,7 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from backends.base import default_start_method, environment_kept
+from backends.base import default_start_method, environment_kept, worker_initializer
 from backends.teardown import stop_pool
 
 WORD = re.compile(r"[^\W\d_]+")
@@ -82,16 +82,21 @@ def line_ranges(path: str, count: int) -> list[tuple[str, int, int]]:
 
 @contextlib.contextmanager
 def process_pool(workers: int) -> Iterator[multiprocessing.pool.Pool]:
-    """A ``multiprocessing.Pool`` started by the engine's default start method, closed with
-    ``terminate`` as ``Pool.__exit__`` does; a run cut short (the study's guard, a signal)
-    stops it as the engine stops a broken pool, never waiting on its pipes."""
-    pool = multiprocessing.get_context(default_start_method()).Pool(workers)
+    """A ``multiprocessing.Pool`` started by the engine's default start method, whose workers
+    leave signals to the study (the engine's worker initializer), stopped at the end as the
+    engine stops its pools (``Pool.terminate`` joins workers that may never end).
+
+    A worker forked from the study, a process with threads, inherits the
+    study's own SIGTERM handler and whatever locks those threads held; asked
+    to stop, it would run Python code that may wait on such a lock forever.
+    """
+    pool = multiprocessing.get_context(default_start_method()).Pool(
+        workers, initializer=worker_initializer()
+    )
     try:
         yield pool
-    except BaseException:
+    finally:
         stop_pool(pool, pool._pool)
-        raise
-    pool.terminate()
 
 
 def handwritten_parallel(paths: list[str], workers: int) -> Counter[str]:
