@@ -11,7 +11,7 @@ import pytest
 
 import backends
 from compare.cli import main
-from compare.design import experiments
+from compare.design import datasets, experiments
 from compare.design.baselines import dask_available
 from compare.design.datasets import stdlib
 from compare.design.presets import PRESETS
@@ -180,18 +180,20 @@ def test_baselines_stand_beside_the_engine_with_the_same_output(tmp_path):
         assert "| yes " in row
 
 
-def test_a_scale_out_backend_runs_its_few_cells_unless_named():
+def test_a_scale_out_backend_runs_its_few_cells_unless_named(tmp_path):
     preset = PRESETS["default"]
     jobs = list(preset.sizes)
     names = ["sequential", "pool", "dask"]
+    (tmp_path / "in.txt").write_text("a line\n")
+    small = datasets.given([str(tmp_path / "in.txt")])  # which cells, not their inputs
 
     def cells_of(cells, backend):
         return sorted((c.job, c.workers) for c in cells if c.backend == backend)
 
-    unnamed = experiments.matrix(preset, jobs, names, None)
+    unnamed = experiments.matrix(preset, jobs, names, None, given=small)
     cores = os.cpu_count() or 1
     assert cells_of(unnamed, "dask") == sorted((job, cores) for job in preset.scale_out_jobs)
-    named = experiments.matrix(preset, jobs, names, None, named=["dask", "pool"])
+    named = experiments.matrix(preset, jobs, names, None, named=["dask", "pool"], given=small)
     assert cells_of(named, "dask") == cells_of(named, "pool")
 
 
