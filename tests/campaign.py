@@ -358,8 +358,11 @@ def leftovers(
     deadline = time.monotonic() + LEFTOVER_SECONDS
     while (left := live({*seen, *session_processes(session)})) and time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
+    runs = {session, *seen}
     shm_after = set(os.listdir(SHM)) if SHM.is_dir() else set()
-    while (new := shm_after - shm) and time.monotonic() < deadline:
+    while (
+        new := {n for n in shm_after - shm if made_by(n, runs)}
+    ) and time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
         shm_after = set(os.listdir(SHM))
     found = [f"process {pid}" for pid in left]
@@ -368,6 +371,17 @@ def leftovers(
     found += [name for name in sorted(os.listdir(folder)) if name not in ("tmp", "out.txt")]
     if found:
         verdict.problems.append("left " + ", ".join(found[:5]))
+
+
+SHM_OWNER = re.compile(r"^(?:joblib_memmapping_folder_|sem\.loky-|loky-)(\d+)[-_]")
+"""The ``/dev/shm`` entries whose names say which process made them (joblib's and loky's)."""
+
+
+def made_by(name: str, pids: set[int]) -> bool:
+    """Whether the ``/dev/shm`` entry ``name`` may be one of ``pids``' (those whose names
+    carry another process's pid belong to another program on the machine)."""
+    owner = SHM_OWNER.match(name)
+    return owner is None or int(owner.group(1)) in pids
 
 
 # ---------------------------------------------------------------- the campaign
