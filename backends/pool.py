@@ -2,8 +2,8 @@
 
 ``Pool`` quietly replaces a worker that dies, but the task that worker held
 never returns: waiting for its result would hang forever.  So this backend
-waits in short slices and, between them, checks that every worker it started
-is still alive; a dead one raises ``WorkerLost``.
+waits in short slices and, between them, checks that every worker the pool
+ever started is still alive; a dead one raises ``WorkerLost``.
 
 ``Pool.terminate`` can hang after a worker died (see ``backends.teardown``),
 and waits without limit for workers that ignore SIGTERM or are frozen
@@ -31,18 +31,35 @@ from backends.base import (
 from backends.teardown import stop_pool
 
 
+class WatchedPool(Pool):
+    """A ``Pool`` that keeps every worker process it starts, dead or alive.
+
+    ``Pool`` forgets a dead worker as soon as its own thread notices, and
+    starts another: a list taken from it, or from ``active_children``, even
+    right after it starts, can already miss a worker killed meanwhile (and
+    the task it held).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.started: list[multiprocessing.process.BaseProcess] = []
+        super().__init__(*args, **kwargs)
+
+    def Process(self, ctx, *args, **kwargs):  # Pool makes each worker through this hook
+        process = ctx.Process(*args, **kwargs)
+        self.started.append(process)
+        return process
+
+
 class PoolBackend(ProcessBackend):
     """Runs tasks on ``workers`` processes of a ``multiprocessing.Pool``."""
 
     name = "pool"
-    _pool: Pool | None = None
-    _processes: list[multiprocessing.process.BaseProcess]
+    _pool: WatchedPool | None = None
 
     def _start(self) -> None:
-        before = set(multiprocessing.active_children())
-        self._pool = self.context.Pool(processes=self.workers, initializer=worker_initializer())
-        # Pool starts all its workers in its constructor: the new children are they.
-        self._processes = [p for p in multiprocessing.active_children() if p not in before]
+        self._pool = WatchedPool(
+            processes=self.workers, initializer=worker_initializer(), context=self.context
+        )
 
     def run(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
         if self._pool is None:
@@ -82,10 +99,11 @@ class PoolBackend(ProcessBackend):
         return [pool._worker_handler, pool._task_handler, pool._result_handler]
 
     def processes(self) -> list[multiprocessing.process.BaseProcess]:
-        """The workers ``Pool`` started, not those it starts in place of dead ones."""
-        return self._processes if self._pool is not None else []
+        """Every worker the pool started: one that died is a lost worker (its task with it),
+        whatever ``Pool`` started in its place."""
+        return list(self._pool.started) if self._pool is not None else []
 
     def _stop(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
-            stop_pool(pool, self._processes)
+            stop_pool(pool, pool.started)

@@ -341,13 +341,18 @@ def judge(
         verdict.problems.append(f"stopped in {verdict.stop_seconds:.1f} s")
 
 
+PACKAGES = [ROOT / name for name in ("mapreduce", "backends", "jobs", "compare")]
+"""The project's code (not the virtual environments that nox keeps in the project's folder,
+whose site-packages Python imports in its own start-up)."""
+
+
 def cut_start_up(stderr: str) -> bool:
     """Whether a Ctrl-C cut Python's own start-up (``site``, ``runpy``), before any of the
     project's code ran: Python prints that ``KeyboardInterrupt``'s traceback itself, and
     nothing the project does can change it."""
     lines = stderr.strip().splitlines()
     frames = re.findall(r'File "([^"]+)"', stderr)
-    ours = [f for f in frames if Path(f).is_relative_to(ROOT)]
+    ours = [f for f in frames if any(Path(f).is_relative_to(p) for p in PACKAGES)]
     return bool(lines) and lines[-1] == "KeyboardInterrupt" and not ours
 
 

@@ -439,4 +439,25 @@ class LosesWorkersAtStart(PoolBackend):
         super()._start()
         if self.losses > 0:
             self.losses -= 1
-            os.kill(self._processes[0].pid, signal.SIGKILL)
+            os.kill(self._pool.started[0].pid, signal.SIGKILL)
+
+
+class ForgetsItsFirstWorkers(PoolBackend):
+    """A pool whose first workers are all killed as it starts, and replaced, and forgotten,
+    by ``Pool`` before its caller could list them; the replacements then wait forever on
+    the task pipe's lock, which a dead worker held as it read."""
+
+    name = "forgets-its-first-workers"
+
+    def __init__(self, workers: int = 2) -> None:
+        super().__init__(workers)
+        self.losses = 1
+
+    def _start(self) -> None:
+        super()._start()
+        if self.losses > 0:
+            self.losses -= 1
+            first = list(self._pool.started)
+            for process in first:
+                os.kill(process.pid, signal.SIGKILL)
+            wait_for(lambda: not set(first) & set(self._pool._pool), "Pool's replacements")

@@ -26,6 +26,7 @@ from tests.helpers import (
     LINES,
     FailingReducer,
     FlakyWordCount,
+    ForgetsItsFirstWorkers,
     HoldsALambda,
     KillsItsWorker,
     LosesWorkersAtStart,
@@ -90,6 +91,12 @@ def test_a_worker_lost_while_the_pool_starts_is_replaced_by_starting_again(corpu
     result = run(WordCount(), [str(corpus)], backend, splits=4)
     assert "".join(result.lines()) == expected(LINES)
     assert backend.losses == 0 and len(result.worker_pids) == 2
+
+
+@pytest.mark.timeout(60)
+def test_workers_lost_and_replaced_before_the_pool_could_list_them_are_still_lost(corpus):
+    result = run(WordCount(), [str(corpus)], ForgetsItsFirstWorkers(workers=2), reducers=2)
+    assert "".join(result.lines()) == expected(LINES)
 
 
 def test_a_pool_that_loses_a_worker_each_time_it_starts_fails_in_one_line(corpus):
