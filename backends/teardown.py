@@ -78,6 +78,24 @@ def stop_processes(processes: Iterable[BaseProcess], grace: float = STOP_GRACE_S
         process.join(grace)
 
 
+def cut(connection: Any) -> None:
+    """Close this process's end of a pipe that a library's thread may still use or close.
+
+    Closing the connection itself races with that thread's own close (which
+    then fails, ``EBADF``, or closes a file that took the number meanwhile).
+    Instead its descriptor is replaced (``dup2``) by the reading end of a new,
+    empty pipe: the pipe it stood for loses this end (a reader blocked on it
+    gets EOF, a writer EPIPE), and whoever closes the connection later closes
+    the stand-in.
+    """
+    if connection.closed:
+        return
+    stand_in, other = os.pipe()
+    os.dup2(stand_in, connection.fileno())
+    os.close(stand_in)
+    os.close(other)
+
+
 def send(process: BaseProcess, signum: int) -> None:
     """Send ``signum`` to a process not yet known to have ended (loky's processes have no
     ``kill``)."""
@@ -130,7 +148,7 @@ def stop_pool(pool: Pool, workers: Iterable[BaseProcess]) -> None:
     free(pool._inqueue._rlock)  # only workers take it, and every worker is dead
     # A task thread blocked sending tasks to dead workers gets EPIPE once this
     # process's reading end of the task pipe is closed.
-    pool._inqueue._reader.close()
+    cut(pool._inqueue._reader)
     if not ended(pool._task_handler):
         # Still there: waiting for the result pipe's lock, which a dead worker
         # held, to send the result thread its last message.
@@ -139,10 +157,10 @@ def stop_pool(pool: Pool, workers: Iterable[BaseProcess]) -> None:
         # It has sent its last message, so nothing here writes to the result
         # pipe any more: closing this process's writing end gives a result
         # thread stuck in half a message EOF.
-        pool._outqueue._writer.close()
-        pool._inqueue._writer.close()
+        cut(pool._outqueue._writer)
+        cut(pool._inqueue._writer)
     if ended(pool._result_handler):
-        pool._outqueue._reader.close()
+        cut(pool._outqueue._reader)
     pool._terminate.cancel()  # at exit, Pool's finalizer would join the threads left behind
 
 
@@ -171,7 +189,7 @@ def stop_executor(
     # and the executor breaks its own way.  Only then: a manager thread that
     # is merely slow closes that end itself as it finishes.
     if results is not None and blocked_reading(manager):
-        results._writer.close()
+        cut(results._writer)
     if ended(manager, STOP_GRACE_SECONDS):
         return
     wakeups.pop(manager, None)

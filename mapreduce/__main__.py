@@ -2,14 +2,13 @@
 
 A Ctrl-C while the command loads or reads its arguments ends it as one
 during a run does: one line and status 130, not a traceback of the import it
-cut.  (The package imports
-the engine only when its names are first used, so this runs before it.)
+cut.  This module imports nothing before it is ready for one (its own imports
+are inside ``launch``), and the package imports the engine only when its
+names are first used.
 """
 
-import contextlib
-import importlib
-import signal
-import sys
+INTERRUPTED = 130
+"""The exit status of a run ended by Ctrl-C (128 + SIGINT)."""
 
 
 def load_libgcc() -> None:
@@ -19,6 +18,9 @@ def load_libgcc() -> None:
     -v``) cannot: it aborts, "libgcc_s.so.1 must be installed for pthread_exit
     to work", after the run's own one-line error.
     """
+    import contextlib
+    import sys
+
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -32,12 +34,16 @@ def launch(program: str, module: str) -> int:
     ``main`` answers a Ctrl-C during its command; one while it loads, or while
     it builds its parser and reads the arguments, ends here.
     """
+    import sys  # loaded with Python itself: nothing to cut
+
     try:
+        import importlib
+
         load_libgcc()
         return importlib.import_module(module).main()
     except KeyboardInterrupt as exc:
         print(f"{program}: interrupted", file=sys.stderr)
-        return getattr(exc, "status", 128 + signal.SIGINT)
+        return getattr(exc, "status", INTERRUPTED)
 
 
 def main() -> int:
@@ -45,4 +51,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
