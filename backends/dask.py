@@ -253,10 +253,12 @@ class DaskBackend(Backend):
             self._client = None
         if self._cluster is not None:
             # A nanny gives a busy worker 4 s to finish before killing it; a run
-            # that is closing (perhaps interrupted) has no use for the task.
+            # that is closing (perhaps interrupted) has no use for the task.  Closing
+            # the nanny, not only killing its worker, keeps it from starting a new
+            # worker, which the cluster's close would wait for (a second) to kill.
             nannies = list(self._cluster.workers.values())
             self._cluster.sync(
-                lambda: asyncio.gather(*(n.kill(timeout=KILL_SECONDS) for n in nannies))
+                lambda: asyncio.gather(*(n.close(timeout=KILL_SECONDS) for n in nannies))
             )
             self._cluster.close()
             self._cluster = None

@@ -38,6 +38,8 @@ from pathlib import Path
 import psutil
 from tabulate import tabulate
 
+import backends
+
 ROOT = Path(__file__).resolve().parents[1]
 """The project's own files."""
 
@@ -56,11 +58,6 @@ TASK_TIMEOUT = 3.0
 FROZEN_SECONDS = 5.0
 """How long a frozen worker stays stopped (SIGSTOP) before it is let go on (SIGCONT)."""
 
-SETTLED_SECONDS = 0.25
-"""How long a new process has to start its own program before it may be taken for a worker:
-loky forks its resource tracker and runs Python in the child before ``exec``, which can take
-a tenth of a second on a loaded machine, with the parent's command line all the while."""
-
 POLL_SECONDS = 0.02
 """How often the checker looks at a run."""
 
@@ -72,18 +69,22 @@ task's partitions and every reduce task's output through the pool's pipes."""
 
 BACKENDS = ("pool", "futures", "joblib", "dask")
 
-HELPERS = ("resource_tracker", "semaphore_tracker", "forkserver")
-"""Words in the command lines of the libraries' helper processes, which are not workers."""
+SPAWNED = {"spawn": "multiprocessing.spawn", "loky": "loky.backend.popen_loky_posix"}
+"""The module a new Python runs, by start method, to become a worker."""
 
 
 # ---------------------------------------------------------------- faults
 
+Injection = Callable[[subprocess.Popen, str, random.Random], float | None]
+"""Injects a fault into a run whose workers start by a start method; the moment it asked the
+run to stop, if it did."""
 
-def kill(count: int) -> Callable[[subprocess.Popen, random.Random], float | None]:
+
+def kill(count: int) -> Injection:
     """A fault that SIGKILLs ``count`` workers at once (as the out-of-memory killer would)."""
 
-    def inject(run: subprocess.Popen, rng: random.Random) -> float | None:
-        workers = find_workers(run, count)
+    def inject(run: subprocess.Popen, method: str, rng: random.Random) -> float | None:
+        workers = find_workers(run, count, method)
         for pid in rng.sample(workers, min(count, len(workers))):
             signal_pid(pid, signal.SIGKILL)
         return None
@@ -91,9 +92,9 @@ def kill(count: int) -> Callable[[subprocess.Popen, random.Random], float | None
     return inject
 
 
-def freeze(run: subprocess.Popen, rng: random.Random) -> float | None:
+def freeze(run: subprocess.Popen, method: str, rng: random.Random) -> float | None:
     """SIGSTOP one worker for longer than the task time-out, then SIGCONT it."""
-    workers = find_workers(run, 1)
+    workers = find_workers(run, 1, method)
     if workers:
         pid = rng.choice(workers)
         signal_pid(pid, signal.SIGSTOP)
@@ -104,10 +105,10 @@ def freeze(run: subprocess.Popen, rng: random.Random) -> float | None:
     return None
 
 
-def stop(signum: int) -> Callable[[subprocess.Popen, random.Random], float | None]:
+def stop(signum: int) -> Injection:
     """A fault that sends ``signum`` to the run itself; the time it was sent."""
 
-    def inject(run: subprocess.Popen, rng: random.Random) -> float | None:
+    def inject(run: subprocess.Popen, method: str, rng: random.Random) -> float | None:
         signal_pid(run.pid, signum)
         return time.monotonic()
 
@@ -118,7 +119,7 @@ def stop(signum: int) -> Callable[[subprocess.Popen, random.Random], float | Non
 class Fault:
     """A fault: how to inject it, and the options its runs take."""
 
-    inject: Callable[[subprocess.Popen, random.Random], float | None]
+    inject: Injection
     options: tuple[str, ...] = ()
     stops: bool = False
     """Whether the fault asks the run to stop (its exit is then ``interrupted``)."""
@@ -145,28 +146,41 @@ def descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
-def is_worker(process: psutil.Process) -> bool:
-    """A process that runs tasks: no children of its own, not a library's helper, and started
-    at least ``SETTLED_SECONDS`` ago (a helper just forked still has its parent's command
-    line, until it starts its own program)."""
+def start_method(backend: str) -> str:
+    """How ``backend`` starts its workers, by default, on this Python."""
+    return getattr(backends.create(backend, 2), "start_method", "spawn")
+
+
+def is_worker(process: psutil.Process, driver: psutil.Process, method: str) -> bool:
+    """Whether ``process`` is a worker, told by the way ``method`` makes one: with ``fork``,
+    a copy of the driver (its child, on its command line); with ``forkserver``, a child of
+    the forkserver; with ``spawn`` and ``loky``, a new Python running the method's module.
+
+    The libraries' helpers (resource trackers, the forkserver) are none of these, even in
+    the moment after they are forked and before they start their own program, when they
+    still carry the driver's command line.
+    """
     try:
-        forked = "forkserver" in " ".join(process.parent().cmdline())
-        helper = any(word in " ".join(process.cmdline()) for word in HELPERS)
-        settled = time.time() - process.create_time() >= SETTLED_SECONDS
-        return settled and not process.children() and (forked or not helper)
+        if method == "fork":
+            return process.ppid() == driver.pid and process.cmdline() == driver.cmdline()
+        if method == "forkserver":
+            return "multiprocessing.forkserver" in " ".join(process.parent().cmdline())
+        return SPAWNED[method] in " ".join(process.cmdline())
     except (psutil.NoSuchProcess, AttributeError):
         return False
 
 
-def find_workers(run: subprocess.Popen, wanted: int) -> list[int]:
+def find_workers(run: subprocess.Popen, wanted: int, method: str) -> list[int]:
     """The run's workers, waiting until ``wanted`` exist (a moment in start-up, when none do
     yet, becomes the moment the first ones appear); fewer if the run ends first."""
     found: list[int] = []
-    while run.poll() is None:
-        found = [p.pid for p in descendants(run.pid) if is_worker(p)]
-        if len(found) >= wanted:
-            break
-        time.sleep(POLL_SECONDS / 4)
+    with contextlib.suppress(psutil.NoSuchProcess):
+        driver = psutil.Process(run.pid)
+        while run.poll() is None:
+            found = [p.pid for p in descendants(run.pid) if is_worker(p, driver, method)]
+            if len(found) >= wanted:
+                break
+            time.sleep(POLL_SECONDS / 4)
     return found
 
 
@@ -261,7 +275,7 @@ def run_once(
 ) -> Verdict:
     """One run with one fault ``moment`` seconds after its start, judged."""
     verdict = Verdict(scenario, moment)
-    fault = FAULTS[scenario.fault]
+    fault, method = FAULTS[scenario.fault], start_method(scenario.backend)
     scratch, output = folder / "tmp", folder / "out.txt"
     scratch.mkdir(parents=True)
     shm_before = set(os.listdir(SHM)) if SHM.is_dir() else set()
@@ -281,7 +295,7 @@ def run_once(
         while run.poll() is None and time.monotonic() < started + moment:
             seen.update(p.pid for p in descendants(run.pid))
             time.sleep(POLL_SECONDS)
-        signalled = fault.inject(run, rng) if run.poll() is None else None
+        signalled = fault.inject(run, method, rng) if run.poll() is None else None
         deadline = time.monotonic() + HANG_SECONDS
         while run.poll() is None and time.monotonic() < deadline:
             seen.update(p.pid for p in descendants(run.pid))
