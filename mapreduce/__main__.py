@@ -40,10 +40,28 @@ def launch(program: str, module: str) -> int:
         import importlib
 
         load_libgcc()
-        return importlib.import_module(module).main()
+        status = importlib.import_module(module).main()
     except KeyboardInterrupt as exc:
         print(f"{program}: interrupted", file=sys.stderr)
-        return getattr(exc, "status", INTERRUPTED)
+        status = getattr(exc, "status", INTERRUPTED)
+    if status == INTERRUPTED:
+        keep_status()
+    return status
+
+
+def keep_status() -> None:
+    """Make sure an interrupted run exits with the status it chose.
+
+    Python ends by sending itself a SIGINT, whatever status it was given, when
+    a Ctrl-C it caught came while it ran code compiled from a string (a
+    dataclass's ``__init__``, or a ``.pth`` line at start-up): blocked, that
+    signal is never delivered, and the process exits with its own status.  The
+    run is over by then, so a later Ctrl-C has nothing left to stop.
+    """
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):  # POSIX
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 def main() -> int:
