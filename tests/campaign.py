@@ -147,11 +147,20 @@ def descendants(pid: int) -> list[psutil.Process]:
 
 
 def start_method(backend: str) -> str:
-    """How ``backend`` starts its workers, by default, on this Python."""
+    """How ``backend`` starts its workers, by default, on this Python (dask's nannies, which
+    have no start method of the engine's, start theirs by ``spawn``, distributed's default)."""
     return getattr(backends.create(backend, 2), "start_method", "spawn")
 
 
-def is_worker(process: psutil.Process, driver: psutil.Process, method: str) -> bool:
+@dataclass(frozen=True)
+class Driver:
+    """The run's own process: its pid and command line, read once."""
+
+    pid: int
+    cmdline: list[str]
+
+
+def is_worker(process: psutil.Process, driver: Driver, method: str) -> bool:
     """Whether ``process`` is a worker, told by the way ``method`` makes one: with ``fork``,
     a copy of the driver (its child, on its command line); with ``forkserver``, a child of
     the forkserver; with ``spawn`` and ``loky``, a new Python running the method's module.
@@ -162,7 +171,7 @@ def is_worker(process: psutil.Process, driver: psutil.Process, method: str) -> b
     """
     try:
         if method == "fork":
-            return process.ppid() == driver.pid and process.cmdline() == driver.cmdline()
+            return process.ppid() == driver.pid and process.cmdline() == driver.cmdline
         if method == "forkserver":
             return "multiprocessing.forkserver" in " ".join(process.parent().cmdline())
         return SPAWNED[method] in " ".join(process.cmdline())
@@ -175,7 +184,7 @@ def find_workers(run: subprocess.Popen, wanted: int, method: str) -> list[int]:
     yet, becomes the moment the first ones appear); fewer if the run ends first."""
     found: list[int] = []
     with contextlib.suppress(psutil.NoSuchProcess):
-        driver = psutil.Process(run.pid)
+        driver = Driver(run.pid, psutil.Process(run.pid).cmdline())
         while run.poll() is None:
             found = [p.pid for p in descendants(run.pid) if is_worker(p, driver, method)]
             if len(found) >= wanted:
