@@ -70,6 +70,27 @@ def compare(session: nox.Session) -> None:
     session.run("python", "-m", "compare", *session.posargs)
 
 
+@nox.session(default=False)
+def tutorial(session: nox.Session) -> None:
+    """Run docs/tutorial.ipynb top to bottom in a Jupyter kernel, its outputs written back
+    (its files in docs/tutorial-work/); `-- --output FILE` writes them elsewhere."""
+    session.install("-e", ".[dev,plots,dask]")
+    output = session.posargs[1] if session.posargs[:1] == ["--output"] else TUTORIAL
+    session.run("python", "-c", RUN_NOTEBOOK, TUTORIAL, output)
+
+
+TUTORIAL = "docs/tutorial.ipynb"
+RUN_NOTEBOOK = """
+import sys, nbformat, nbclient
+source, output = sys.argv[1:]
+notebook = nbformat.read(source, as_version=4)
+nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                        resources={"metadata": {"path": "docs"}}).execute()
+nbformat.write(notebook, output)
+print(f"ran {source}: every cell, outputs in {output}")
+"""
+
+
 @nox.session(python=PYTHONS + FREE_THREADED, default=False)
 def compare_versions(session: nox.Session) -> None:
     """Run the study on each Python version into results/versions/; then compare_merge."""
@@ -100,12 +121,22 @@ def compare_merge(session: nox.Session) -> None:
     session.run("python", "-m", "compare", "merge", *runs, "--output", output)
 
 
+SCALE_SIZES = "500MB,1GB,2GB,5GB"
+"""The sort job's inputs in the bench's scale table (about 40 minutes on 2 cores)."""
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Time the engine beside hand-written word counts (`-- --size 1GB`), then pytest-benchmark."""
+    """Time the engine beside hand-written word counts (`-- --size 1GB`), sort from 0.5 to
+    5 GB, every job from its default input to 16 times it, then pytest-benchmark."""
     session.install("-e", ".[dev,dask]")
     describe_interpreter(session)
     session.run("python", "-m", "compare.bench", *session.posargs)
+    session.run(
+        "python", "-m", "compare.scale", "sort", "--sizes", SCALE_SIZES,
+        "--backends", "sequential,pool",
+    )  # fmt: skip
+    session.run("python", "-m", "compare.scale", "--factors", "1,4,16")
     session.run(
         "pytest", "tests/benchmarks", "-o", "addopts=", "--benchmark-only", "--benchmark-autosave"
     )

@@ -30,6 +30,8 @@ from multiprocessing import resource_tracker
 from multiprocessing.process import BaseProcess
 from typing import Any, ClassVar, TypeVar
 
+from backends import relay
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -85,10 +87,24 @@ def broken_pool_is_worker_lost(backend: str) -> Iterator[None]:
     try:
         yield
     except BrokenExecutor as exc:
+        if out_of_memory(exc):  # the driver could not take a result in: no worker died
+            raise
         raise WorkerLost(f"a {backend} worker died: {one_line(exc)}") from exc
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` comes of a ``MemoryError``, raised here or carried as a traceback's
+    text (a pool's ``_RemoteTraceback``)."""
+    return any(
+        isinstance(link, MemoryError) or re.search(MEMORY_ERROR, str(link), re.MULTILINE)
+        for link in causes(exc, implicit=True)
+    )
+
+
 TRACEBACK = "Traceback (most recent call last):"
+
+MEMORY_ERROR = r"^(\w+\.)*MemoryError(: .*)?$"
+"""A traceback's line that says it ended in a ``MemoryError``."""
 
 LONGEST_MESSAGE = 400
 """Characters of an exception's message kept in a one-line error."""
@@ -108,6 +124,18 @@ def one_line(exc: BaseException) -> str:
     if len(message) > LONGEST_MESSAGE:  # a repr of a whole result, say: keep both ends
         message = f"{message[: LONGEST_MESSAGE // 3]} ... {message[-LONGEST_MESSAGE // 2 :]}"
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def causes(exc: BaseException, implicit: bool = False) -> list[BaseException]:
+    """``exc``, then what it was raised from (``raise ... from``), and so on; with
+    ``implicit``, also what was being handled when each was raised (``__context__``)."""
+    chain = [exc]
+    while True:
+        last = chain[-1]
+        cause = last.__cause__ or (last.__context__ if implicit else None)
+        if cause is None or any(cause is seen for seen in chain):
+            return chain
+        chain.append(cause)
 
 
 @contextlib.contextmanager
@@ -142,6 +170,16 @@ def held_back(*signums: int, blocked: Collection[int] = (signal.SIGINT,)) -> Ite
             signal.signal(signum, handler)
         if received:
             signal.raise_signal(received[0])
+
+
+def forget_missing_main() -> None:
+    """Drop the path of a main module that is no file (``python -`` names it ``<stdin>``):
+    a worker that Python starts afresh would run it, and die.  A REPL, ``python -c`` and a
+    notebook name none; their jobs reach the workers by value (``mapreduce.job``)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if isinstance(path, str) and not os.path.isfile(path):
+        del main.__file__
 
 
 def start_resource_tracker() -> None:
@@ -181,11 +219,20 @@ WATCHED: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 DEATHS: weakref.WeakKeyDictionary[threading.Thread, BaseException] = weakref.WeakKeyDictionary()
 """The exception that ended each watched thread that died."""
 
+POOLS: weakref.WeakSet[ProcessBackend] = weakref.WeakSet()
+"""Every process backend made, to ask, as a thread dies, whether its pool needed it: a
+library may start a thread (a queue's feeder) and lose it before ``check`` first sees it."""
+
+
+def watched(thread: threading.Thread) -> bool:
+    """Whether ``thread`` is one an open pool needs."""
+    return thread in WATCHED or any(thread in pool.threads() for pool in list(POOLS))
+
 
 def record_death(args: threading.ExceptHookArgs, previous=threading.excepthook) -> None:
     """Keep the exception that ended a watched thread for its backend to report (not a
     traceback on standard error); pass every other thread's on."""
-    if args.thread in WATCHED and args.exc_value is not None:
+    if args.exc_value is not None and args.thread is not None and watched(args.thread):
         DEATHS[args.thread] = args.exc_value
     else:
         previous(args)
@@ -299,6 +346,8 @@ class Backend(abc.ABC):
     """Whether tasks and results are pickled on their way to and from the workers."""
     blocked_while_starting: ClassVar[tuple[int, ...]] = (signal.SIGINT,)
     """Stopping signals blocked while the workers start, for them to inherit (``held_back``)."""
+    starts_processes: ClassVar[bool] = False
+    """Whether ``open`` starts processes, whose output goes through the ``relay``."""
 
     def __init__(self, workers: int = 1) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -366,21 +415,35 @@ class Backend(abc.ABC):
         ) from lost
 
     def _open_once(self) -> Backend:
-        """Start the workers once; on any failure, stop them."""
+        """Start the workers once; on any failure, stop them.  What the processes started
+        print is held meanwhile (``relay``): a failed start is its one-line error alone."""
+        relayed = relay.starting(self.forks) if self.starts_processes else contextlib.nullcontext()
+        if self.starts_processes:
+            forget_missing_main()
         try:
-            with held_back(*self.held_while_starting, blocked=self.blocked_while_starting):
-                self._start()
-                self._warm_up()
+            # The signals wait from before the relay swaps the driver's descriptors to after
+            # it puts them back: a Ctrl-C between the two would leave them swapped.
+            holding = held_back(*self.held_while_starting, blocked=self.blocked_while_starting)
+            with holding, relayed:
+                try:
+                    self._start()
+                    self._warm_up()
+                except Exception:
+                    self._undo_start()  # in the relay: what stopping prints is dropped too
+                    raise
         except (WorkerLost, BackendError):
-            self._undo_start()
             raise
         except Exception as exc:
-            self._undo_start()
             raise BackendError(f"{self.cannot_start}: {one_line(exc)}") from exc
         except BaseException:
-            self._undo_start()
+            self._undo_start()  # a stopping signal, held back until the start was done
             raise
         return self
+
+    @property
+    def forks(self) -> bool:
+        """Whether ``open`` forks its workers (start method ``fork``)."""
+        return False
 
     def _undo_start(self) -> None:
         """Stop what a failed start began, as well as can be: what failed the start (too few
@@ -413,6 +476,8 @@ class Backend(abc.ABC):
         """
         with held_back(*STOPPING_SIGNALS):
             self._stop()
+        if self.starts_processes:
+            relay.flush()
 
     def _stop(self) -> None:
         """Stop the pool; subclasses that have one override this."""
@@ -459,6 +524,7 @@ class ProcessBackend(Backend):
     """A backend whose workers are processes, started by a chosen start method."""
 
     pickles = True
+    starts_processes = True
     blocked_while_starting = STOPPING_SIGNALS  # each worker's ``prepare_worker`` unblocks them
     worker_pids: frozenset[int] | set[int] = frozenset()
     """The process ids of the workers, once open (as they answered the warm-up)."""
@@ -476,6 +542,11 @@ class ProcessBackend(Backend):
                 f"choose from: {', '.join(available)}"
             )
         self.start_method = start_method or self.default_start_method()
+        POOLS.add(self)
+
+    @property
+    def forks(self) -> bool:
+        return self.start_method == "fork"
 
     def open(self) -> Backend:
         if self.start_method != "fork":
@@ -548,12 +619,17 @@ def run_folder(prefix: str) -> str:
     """A new temporary folder ``<prefix><pid>-<random>`` (prefix ``mapreduce-<kind>-``), after
     removing every run folder whose process no longer exists (killed before it could clean
     up)."""
-    root = tempfile.gettempdir()
-    for name in os.listdir(root):
-        found = RUN_FOLDER.match(name)
-        if found and not process_exists(int(found.group(1))):
-            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+    remove_dead(tempfile.gettempdir(), RUN_FOLDER)
     return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
+
+
+def remove_dead(parent: str, pattern: re.Pattern[str]) -> None:
+    """Remove the folders in ``parent`` whose names match ``pattern`` (its first group the
+    pid of the run that made them) and whose runs no longer exist."""
+    for name in os.listdir(parent):
+        found = pattern.match(name)
+        if found and not process_exists(int(found.group(1))):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
 
 
 def worker_initializer() -> Callable[[], None]:

@@ -35,6 +35,7 @@ from backends.base import (
     R,
     T,
     WorkerLost,
+    causes,
     restore_environment,
     run_folder,
     settle,
@@ -72,8 +73,22 @@ def idle_offload_thread() -> None:
     old.shutdown(wait=True)
 
 
-WORKER_DIED = "Nanny failed to start worker process"
-"""What dask says when a worker process dies while its nanny starts it."""
+WORKER_DIED = (
+    "Nanny failed to start worker process",
+    "Status.starting",
+)
+"""What dask says when a worker process dies while its nanny starts it: the nanny's own
+error, or, when the worker dies as it is handed its start, the failed check of dask's
+``WorkerProcess.kill`` on the nanny's state."""
+
+
+def made_no_process(exc: BaseException) -> bool:
+    """Whether ``exc`` is the system refusing a process (too many, no memory): a failed
+    start, not a lost worker.  A pipe broken by a new process that died as it started is
+    a lost worker, as is a closed connection (an ``OSError`` with no errno, in dask)."""
+    return (
+        isinstance(exc, OSError) and exc.errno is not None and not isinstance(exc, ConnectionError)
+    )
 
 
 @contextlib.contextmanager
@@ -83,10 +98,10 @@ def worker_death_is_worker_lost() -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        causes = [exc]
-        while causes[-1].__cause__ is not None:
-            causes.append(causes[-1].__cause__)
-        if any(str(cause) == WORKER_DIED for cause in causes):
+        chain = causes(exc, implicit=True)
+        died = any(str(link) in WORKER_DIED for link in chain)
+        unmade = any(made_no_process(link) for link in chain)
+        if died and not unmade:
             raise WorkerLost(f"a dask worker died while the local cluster started: {exc}") from exc
         raise
 
@@ -117,6 +132,7 @@ class DaskBackend(Backend):
 
     name = "dask"
     pickles = True
+    starts_processes = True  # a local cluster's nannies and workers
     _client: Client | None = None
     _cluster: LocalCluster | None = None
     _scratch: str | None = None

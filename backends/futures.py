@@ -51,11 +51,14 @@ class FuturesBackend(ExecutorBackend, ProcessBackend):
         return executor_processes(self._executor)
 
     def threads(self) -> list[threading.Thread]:
-        """The executor's manager thread, while the executor is whole (it ends, as it
-        should, once the executor breaks)."""
+        """The executor's manager thread and its task queue's feeder (which pickles each
+        task), while the executor is whole (they end, as they should, once it breaks)."""
         executor = self._executor
-        manager = getattr(executor, "_executor_manager_thread", None)
-        return [manager] if manager is not None and not executor._broken else []
+        if executor is None or executor._broken:
+            return []
+        queue = getattr(executor, "_call_queue", None)
+        found = [executor._executor_manager_thread, getattr(queue, "_thread", None)]
+        return [thread for thread in found if thread is not None]
 
     def _stop(self) -> None:
         """Stop the workers now, even mid-task (``shutdown`` alone waits for running tasks),

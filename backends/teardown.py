@@ -78,22 +78,30 @@ def stop_processes(processes: Iterable[BaseProcess], grace: float = STOP_GRACE_S
         process.join(grace)
 
 
+def empty_pipe_end() -> int:
+    """The reading end of a pipe whose writing end is closed: it reads as EOF, forever."""
+    reading, writing = os.pipe()
+    os.close(writing)
+    return reading
+
+
+STAND_IN = empty_pipe_end()
+"""Made when the module loads, while descriptors are to be had: ``cut`` needs none of its
+own, so it works when a run has used up its open files too."""
+
+
 def cut(connection: Any) -> None:
     """Close this process's end of a pipe that a library's thread may still use or close.
 
     Closing the connection itself races with that thread's own close (which
     then fails, ``EBADF``, or closes a file that took the number meanwhile).
-    Instead its descriptor is replaced (``dup2``) by the reading end of a new,
-    empty pipe: the pipe it stood for loses this end (a reader blocked on it
-    gets EOF, a writer EPIPE), and whoever closes the connection later closes
-    the stand-in.
+    Instead its descriptor is replaced (``dup2``) by a copy of ``STAND_IN``:
+    the pipe it stood for loses this end (a reader blocked on it gets EOF),
+    and whoever closes the connection later closes the copy.
     """
     if connection.closed:
         return
-    stand_in, other = os.pipe()
-    os.dup2(stand_in, connection.fileno())
-    os.close(stand_in)
-    os.close(other)
+    os.dup2(STAND_IN, connection.fileno())
 
 
 def send(process: BaseProcess, signum: int) -> None:

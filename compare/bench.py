@@ -2,7 +2,7 @@
 
 Every candidate runs in its own child process, once per round, in turn, for
 ``--repeat`` rounds (so a slow minute on a shared machine slows all of them);
-the resident memory of the child's process tree is sampled every 20 ms.  The
+the resident memory of the child's process tree is sampled every 0.1 s.  The
 table gives the median seconds, MB/s, the ratio to ``handwritten`` and the
 peak memory of the largest process and of all of them together; every
 candidate's output digest must match.
@@ -10,21 +10,19 @@ candidate's output digest must match.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import statistics
 import subprocess
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import psutil
 from tabulate import tabulate
 
 from compare.analyse.statistics import ratio_text
 from compare.design.baselines import dask_available
 from compare.design.datasets import generated
+from compare.measure.memory import MemorySampler
 from mapreduce.cli import OneLineParser, positive_int, size
 from mapreduce.sizes import parse_size
 
@@ -42,38 +40,13 @@ class Runs:
     digests: set[str] = field(default_factory=set)
 
 
-class MemorySampler(threading.Thread):
-    """Samples the RSS of a process and its descendants until stopped."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.root = psutil.Process(pid)
-        self.peak_process = self.peak_total = 0
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(0.02):
-            try:
-                tree = [self.root, *self.root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                return
-            sizes = []
-            for process in tree:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    sizes.append(process.memory_info().rss)
-            if sizes:
-                self.peak_process = max(self.peak_process, *sizes)
-                self.peak_total = max(self.peak_total, sum(sizes))
-
-
 def run_once(name: str, workers: int, paths: list[str], shuffle: str, runs: Runs) -> None:
     command = [sys.executable, "-m", "compare.candidate", name, str(workers), shuffle, *paths]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     sampler = MemorySampler(child.pid)
     sampler.start()
     out, _ = child.communicate()
-    sampler.stopped.set()
-    sampler.join()
+    sampler.stop()
     if child.returncode != 0:
         raise RuntimeError(f"{name} failed with status {child.returncode}")
     measured = json.loads(out)

@@ -43,7 +43,7 @@ class Cell:
     params: dict[str, Any] = field(default_factory=dict)
     start_method: str | None = None
     splits: int | None = None
-    shuffle: str = "memory"
+    shuffle: str = "auto"
     scenario: str | None = None
     """The straggler experiment's disturbance (``compare.design.experiments.SCENARIOS``)."""
     startup_seconds: float | None = None

@@ -36,6 +36,7 @@ class Sort(Job):
         "samples": Param(1000, "keys sampled to choose the ranges", int, between(1, MAX_SAMPLES))
     }
     default_size = 20_200_000
+    ordered_partitions = True  # the cut points are sorted: partition r holds the r-th range
     cut_points: Sequence[str] = ()
 
     def prepare(self, splits: Sequence[FileSplit], reducers: int) -> None:

@@ -106,6 +106,7 @@ def run(job: Job, inputs: Sequence[str], config: Configuration) -> list[tuple[An
             reducers=config.reducers,
             splits=config.splits,
             stress=config.stress,
+            keep_pairs=True,
         )
         with driver.execute(plan, backend) as result:
             return result.output

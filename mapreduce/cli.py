@@ -21,16 +21,27 @@ from mapreduce.catalog import catalog, find_job
 from mapreduce.check import CONFIGURATION_SECONDS, check
 from mapreduce.check import default_size as check_size
 from mapreduce.datasets import default_input
-from mapreduce.errors import MapReduceError, TaskError
+from mapreduce.errors import MapReduceError, OutputError, TaskError
 from mapreduce.explain import explain, sample_inputs
 from mapreduce.interrupts import Interrupted, interrupting
 from mapreduce.job import Job
-from mapreduce.output import check_apart, destination, standard_output, write_all, write_errors
+from mapreduce.layout import check_folder, publish, staging
+from mapreduce.options import Options
+from mapreduce.output import (
+    Sink,
+    check_apart,
+    destination,
+    same_file,
+    standard_output,
+    write_all,
+    write_errors,
+)
 from mapreduce.params import parse_assignments
 from mapreduce.phase import MEMORY_HINT
 from mapreduce.progress import ProgressBar
 from mapreduce.shuffle import MODES
 from mapreduce.sizes import format_size, parse_size
+from mapreduce.sorting import SORT_BUFFER
 from mapreduce.splits import MAX_RECORD
 from mapreduce.tasks import DEFAULT_MAX_ATTEMPTS
 from mapreduce.trace import trace_text
@@ -112,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--reducers", "-r", type=positive_int, help="reduce tasks (default: the workers)"
     )
-    run.add_argument("--splits", type=positive_int, help="map tasks (default: 4 per worker)")
+    run.add_argument(
+        "--splits",
+        type=positive_int,
+        help="map tasks (default: 4 per worker, and one per "
+        f"{format_size(driver.SPLIT_SIZE)} of input when that is more)",
+    )
     run.add_argument("--start-method", choices=(*START_METHODS, "loky"), help="process start")
     run.add_argument(
         "--scheduler",
@@ -129,7 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--shuffle",
         choices=MODES,
         default="auto",
-        help="intermediate data in memory or through temporary files (default: auto, by size)",
+        help="intermediate data through temporary files or in memory (default: auto: files "
+        "on process backends, and above 64 MB)",
+    )
+    run.add_argument(
+        "--sort-buffer",
+        type=size,
+        default=SORT_BUFFER,
+        metavar="SIZE",
+        help="pairs a reduce task sorts in memory before it sorts on disk "
+        f"(default: {format_size(SORT_BUFFER)})",
     )
     run.add_argument(
         "--max-attempts",
@@ -163,11 +188,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help=f"longest input line accepted (default: {format_size(MAX_RECORD)})",
     )
-    run.add_argument("--output", "-o", help="output file (default: standard output)")
+    written = run.add_mutually_exclusive_group()
+    written.add_argument("--output", "-o", help="output file (default: standard output)")
+    written.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="write the output as Hadoop does: a new folder DIR holding part-00000 (one part "
+        "per reduce task, each key-sorted) and _SUCCESS",
+    )
     run.add_argument(
         "--trace",
         metavar="FILE",
         help="write every task's timeline to FILE (Trace Event Format: open it in Perfetto)",
+    )
+    run.add_argument(
+        "--counters",
+        action="store_true",
+        help="at the end, print the run's counters and phase times to standard error, one "
+        "'  name=value' line each",
     )
     run.add_argument(
         "--verbose",
@@ -223,48 +261,59 @@ def command_run(args: argparse.Namespace) -> int:
     job = chosen_job(args)
     inputs = args.inputs
     workers = args.workers or os.cpu_count() or 1
-    options = {"scheduler": args.scheduler} if args.scheduler else {}
+    settings = {"scheduler": args.scheduler} if args.scheduler else {}
     if args.dashboard:
-        options["dashboard"] = True
-    backend = backends.create(args.backend, workers, args.start_method, **options)
+        settings["dashboard"] = True
+    backend = backends.create(args.backend, workers, args.start_method, **settings)
+    options = Options(
+        reducers=args.reducers or workers,
+        splits=args.splits,
+        shuffle=args.shuffle,
+        max_attempts=args.max_attempts,
+        skip_bad_records=args.skip_bad_records,
+        max_record=args.max_record_size,
+        task_timeout=args.task_timeout,
+        backup_tasks=args.backup_tasks,
+        sort_buffer=args.sort_buffer,
+    )
     if not inputs:
         inputs = [str(default_input(type(job)))]
         print(f"{PROG}: no input given; using {inputs[0]}", file=sys.stderr)
-    writes = {"--output": args.output, "--trace": args.trace}
+    writes = {"--output": args.output, "--output-dir": args.output_dir, "--trace": args.trace}
     check_apart(inputs, {option: path for option, path in writes.items() if path})
+    folder = check_folder(args.output_dir) if args.output_dir else None
+    if folder and args.trace and same_file(os.path.dirname(os.path.abspath(args.trace)), folder):
+        raise OutputError(f"--trace {args.trace} is inside --output-dir {args.output_dir}")
     progress = ProgressBar(force=bool(args.progress)) if args.progress is not False else None
     # The output (and the trace) are opened first, so that a path that cannot be
     # written fails before any worker starts; standard output is kept for the results.
     with contextlib.ExitStack() as files:
-        output = files.enter_context(
-            destination(args.output) if args.output else standard_output()
-        )
+        if folder:
+            staged = files.enter_context(staging(folder))
+            sink = None
+        else:
+            output = files.enter_context(
+                destination(args.output) if args.output else standard_output()
+            )
+            sink = Sink(output, f"output {args.output}" if args.output else "standard output")
         trace = files.enter_context(destination(args.trace)) if args.trace else None
         try:
             result = driver.run(
-                job,
-                inputs,
-                backend,
-                reducers=args.reducers or workers,
-                splits=args.splits,
-                shuffle=args.shuffle,
-                max_attempts=args.max_attempts,
-                skip_bad_records=args.skip_bad_records,
-                max_record=args.max_record_size,
-                task_timeout=args.task_timeout,
-                backup_tasks=args.backup_tasks,
-                progress=progress,
+                job, inputs, backend, options=options, progress=progress, sink=sink
             )
         finally:
             if progress:
                 progress.finish()
-        with result, write_errors(f"output {args.output}" if args.output else "standard output"):
-            write_all(output, result.lines())
+        with result:
+            if folder:
+                publish(staged, result.parts, folder)
         if trace is not None:
             with write_errors(f"trace {args.trace}"):
                 write_all(
                     trace, [trace_text(result.timeline, job.name, result.backend, result.started)]
                 )
+    if args.counters:
+        print(result.summary(), end="", file=sys.stderr)
     if result.partial:
         report_skipped(result)
     return 0

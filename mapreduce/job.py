@@ -2,8 +2,11 @@
 
 A job says how its input is cut into splits and read as records, and gives a
 ``mapper``, an optional ``combiner``, a ``reducer`` and a ``partition``
-function.  Jobs are module-level classes so that they pickle by reference
-under every start method.  A word count is a dozen lines::
+function.  A job whose class the workers can import (one defined in a module)
+is sent to them by reference, as pickle sends classes; one they cannot (defined
+in a notebook cell, at the REPL, in ``python -c`` or inside a function) is sent
+by value, with cloudpickle, as joblib and dask send such functions.  A word
+count is a dozen lines::
 
     class WordCount(Job):
         def mapper(self, key, line):
@@ -18,9 +21,12 @@ under every start method.  A word count is a dozen lines::
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, SupportsIndex
+
+import cloudpickle
 
 from mapreduce.errors import JobError
 from mapreduce.output import format_pair
@@ -48,6 +54,10 @@ class Job:
     workload: ClassVar[str] = "cpu"
     """What limits the job: ``cpu`` (pure Python, holds the GIL), ``io`` (waits) or
     ``releases-gil`` (C code that drops the GIL); the study reads it."""
+    ordered_partitions: ClassVar[bool] = False
+    """Whether ``partition`` cuts the keys into ordered ranges (every key of partition r
+    before every key of r + 1): the output is then the reduce tasks' parts concatenated,
+    with no merge (the driver checks the boundary keys)."""
 
     combiner: Callable[[Any, Iterable[Any]], Iterable[Pair]] | None = None
     """Runs on each map task's output before the shuffle, like a local reducer.
@@ -64,6 +74,13 @@ class Job:
     def __init__(self, **params: Any) -> None:
         for name, value in resolve(self.name, self.params, params).items():
             setattr(self, name, value)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """Pickled by reference if its class can be imported by name, else by value."""
+        if importable(type(self)):
+            return super().__reduce_ex__(protocol)
+        state = cloudpickle.dumps((type(self), self.__dict__), protocol=protocol)
+        return by_value, (state,)
 
     # -- input -------------------------------------------------------------
 
@@ -130,3 +147,17 @@ class Job:
     def describe_params(cls) -> str:
         """The parameters as ``name=default: help``, for listings."""
         return "; ".join(param.describe(name) for name, param in cls.params.items())
+
+
+def importable(cls: type) -> bool:
+    """Whether a worker process can import ``cls`` by its module and name: not if it was
+    defined in ``__main__`` (which a spawned worker does not have) or in a function."""
+    return cls.__module__ != "__main__" and "<locals>" not in cls.__qualname__
+
+
+def by_value(state: bytes) -> Job:
+    """A job sent by value: its class, rebuilt by cloudpickle, and its attributes."""
+    cls, attributes = pickle.loads(state)
+    job = cls.__new__(cls)
+    job.__dict__.update(attributes)
+    return job

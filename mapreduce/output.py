@@ -18,6 +18,7 @@ kept, a new file's mode from the umask); a device, a pipe or a terminal
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -26,12 +27,13 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from mapreduce.errors import JobError, OutputError, one_line
 
-CHUNK = 1 << 20
-"""Bytes gathered before each write."""
+BLOCK = 1 << 20
+"""Bytes gathered before each write, and read at a time."""
 
 IN_PLACE_PREFIXES = ("/dev/", "/proc/")
 """Paths written in place even when they lead to a regular file: ``/dev/stdout``
@@ -52,28 +54,37 @@ def format_pair(key: Any, value: Any) -> str:
     return f"{format_field(key)}\t{format_field(value)}\n"
 
 
+def format_one(format_line: Callable[[Any, Any], str], key: Any, value: Any) -> str:
+    """One pair as a line of output text; a ``JobError`` naming its key if it cannot be."""
+    try:
+        return format_line(key, value)
+    except (TypeError, ValueError) as exc:
+        raise JobError(
+            f"the output pair with key {reprlib.repr(key)} cannot be written: {one_line(exc)}"
+        ) from exc
+
+
 def format_lines(
     pairs: Iterable[tuple[Any, Any]], format_line: Callable[[Any, Any], str] = format_pair
 ) -> Iterator[str]:
-    """Each pair as a line of output text; a ``JobError`` naming the key of one that cannot be."""
+    """Each pair as a line of output text (see ``format_one``)."""
     for key, value in pairs:
-        try:
-            yield format_line(key, value)
-        except (TypeError, ValueError) as exc:
-            raise JobError(
-                f"the output pair with key {reprlib.repr(key)} cannot be written: {one_line(exc)}"
-            ) from exc
+        yield format_one(format_line, key, value)
+
+
+def encode(line: str) -> bytes:
+    """A line as UTF-8 bytes, file names that are not UTF-8 as their own bytes."""
+    try:
+        return line.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise JobError(
+            f"the output line {reprlib.repr(line)} cannot be written as UTF-8: {one_line(exc)}"
+        ) from exc
 
 
 def encoded(lines: Iterable[str]) -> Iterator[bytes]:
-    """Each line as UTF-8 bytes, file names that are not UTF-8 as their own bytes."""
-    for line in lines:
-        try:
-            yield line.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError as exc:
-            raise JobError(
-                f"the output line {reprlib.repr(line)} cannot be written as UTF-8: {one_line(exc)}"
-            ) from exc
+    """Each line as bytes (see ``encode``)."""
+    return map(encode, lines)
 
 
 def digest(lines: Iterable[str]) -> str:
@@ -85,16 +96,23 @@ def digest(lines: Iterable[str]) -> str:
 
 
 def write_all(fd: int, lines: Iterable[str]) -> None:
-    """Write ``lines`` to the open file descriptor ``fd``, in chunks."""
-    chunk: list[bytes] = []
+    """Write ``lines`` to the open file descriptor ``fd``, in blocks."""
+    for block in gathered(encoded(lines)):
+        write_bytes(fd, block)
+
+
+def gathered(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """``lines`` joined into blocks of about ``BLOCK`` bytes."""
+    block: list[bytes] = []
     size = 0
-    for data in encoded(lines):
-        chunk.append(data)
-        size += len(data)
-        if size >= CHUNK:
-            write_bytes(fd, b"".join(chunk))
-            chunk, size = [], 0
-    write_bytes(fd, b"".join(chunk))
+    for line in lines:
+        block.append(line)
+        size += len(line)
+        if size >= BLOCK:
+            yield b"".join(block)
+            block, size = [], 0
+    if block:
+        yield b"".join(block)
 
 
 def write_bytes(fd: int, data: bytes) -> None:
@@ -102,6 +120,40 @@ def write_bytes(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+KERNEL_CANNOT_COPY = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF}
+"""What ``copy_file_range`` says when it cannot copy between two descriptors (a pipe, a
+terminal, another file system on some kernels)."""
+
+
+@dataclass(frozen=True)
+class Sink:
+    """Where a run's output goes: a file descriptor, and what to call it in an error."""
+
+    fd: int
+    where: str
+
+    def write(self, data: bytes) -> None:
+        with write_errors(self.where):
+            write_bytes(self.fd, data)
+
+    def copy(self, path: str, size: int) -> bool:
+        """Append the ``size`` bytes of file ``path`` without reading them into Python
+        (``copy_file_range``); False, having copied nothing, where the kernel cannot."""
+        with open(path, "rb") as source, write_errors(self.where):
+            copied = 0
+            while copied < size:
+                try:
+                    done = os.copy_file_range(source.fileno(), self.fd, size - copied)
+                except OSError as exc:
+                    if copied == 0 and exc.errno in KERNEL_CANNOT_COPY:
+                        return False
+                    raise
+                if done == 0:
+                    raise OSError(errno.EIO, f"{path} ended {size - copied} bytes early")
+                copied += done
+        return True
 
 
 def same_file(a: str, b: str) -> bool:

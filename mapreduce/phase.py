@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backends import Backend, WorkerLost
-from backends.base import broken_pool_is_worker_lost
+from backends.base import broken_pool_is_worker_lost, causes, out_of_memory
 from mapreduce.errors import MapReduceError, TaskError, one_line
 from mapreduce.tasks import TaskOutput
 
@@ -48,7 +48,7 @@ MEMORY_HINT = (
     "(--shuffle disk)"
 )
 
-RAISED = r"^(\w+\.)*\w*(Error|Exception): .*$"
+RAISED = r"^(\w+\.)*\w*(Error|Exception)(: .*)?$"
 """The first exception line of a traceback carried as text (a subinterpreter's)."""
 
 POLL_SECONDS = 0.1
@@ -136,19 +136,25 @@ class Losses:
         self.backend.restart()
 
 
+def carried(exc: BaseException) -> str:
+    """The error a traceback carried as text ends in (a subinterpreter's, a pool's
+    ``_RemoteTraceback``), or ``""`` if ``exc`` carries none."""
+    text = str(exc)
+    raised = re.search(RAISED, text, re.MULTILINE)
+    return raised.group(0) if raised else ""
+
+
 def failure(job: str, phase: str, backend: Backend, exc: Exception) -> MapReduceError:
     """A phase that failed for a reason other than its job's code (a task that did not pickle,
     a module a subinterpreter refused), with the first cause in the chain."""
-    first = exc
-    while first.__cause__ is not None:
-        first = first.__cause__
-    raised = re.search(RAISED, str(first), re.MULTILINE)  # a traceback carried as text
-    cause = raised.group(0) if raised else one_line(first)
-    why = one_line(exc) if first is exc else f"{one_line(exc)}, from {cause}"
-    if isinstance(first, MemoryError) or "MemoryError" in cause:
+    first = causes(exc)[-1]
+    cause = carried(first) or one_line(first)
+    # a pool's traceback of ``exc`` itself, carried as text, is no cause of its own
+    same = first is exc or cause in (one_line(exc), type(exc).__name__)
+    why = one_line(exc) if same else f"{one_line(exc)}, from {cause}"
+    hint = PICKLE_HINT if backend.pickles else ""
+    if out_of_memory(exc):
         hint = f"; {MEMORY_HINT}"
-    else:
-        hint = PICKLE_HINT if backend.pickles else ""
     where = f"{job}: {phase} phase failed on the {backend.name} backend"
     return MapReduceError(f"{where}: {why}{hint}")
 

@@ -28,8 +28,11 @@ from typing import Any, TypeVar
 from mapreduce.errors import MapReduceError, TaskError, one_line
 from mapreduce.interrupts import Interrupted
 from mapreduce.job import Job, Pair
+from mapreduce.output import format_one, format_pair
 from mapreduce.partition import check_key, mixed_keys
-from mapreduce.shuffle import Spilled, read_pairs, size_of, spill
+from mapreduce.parts import Part, PartWriter
+from mapreduce.shuffle import Spilled, size_of, spill
+from mapreduce.sorting import SORT_BUFFER, Sorter, sort_in_memory
 from mapreduce.splits import FileSplit
 
 COMBINE_EVERY = 200_000
@@ -79,38 +82,50 @@ first = itemgetter(0)
 second = itemgetter(1)
 
 
-@dataclass(frozen=True)
-class MapTask:
+@dataclass(frozen=True, kw_only=True)
+class Task:
+    """What every task carries: its job, which task it is, and how it behaves."""
+
     job: Job
     index: int
     total: int
-    split: Any
-    reducers: int
-    spill_folder: str | None = None
-    """Where to write the partitions (disk shuffle); None keeps them in memory."""
     policy: FaultPolicy = field(default_factory=FaultPolicy)
-    pack: bool = False
-    """Pickle the partitions kept in memory (they travel to another process anyway)."""
     stress: Stress = field(default_factory=Stress)
+    spill_folder: str | None = None
+    """Where to write the pairs the task gives on (disk shuffle); None keeps them in memory."""
+    pack: bool = False
+    """Pickle the pairs kept in memory (they travel to another process anyway)."""
     execution: int = 1
     """Which execution of the task this is: a backup, or a run after a time-out, is 2 or more."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MapTask(Task):
+    split: Any
+    reducers: int
 
     def __str__(self) -> str:
         return str(self.split)
 
 
-@dataclass(frozen=True)
-class ReduceTask:
-    job: Job
-    index: int
-    total: int
+@dataclass(frozen=True, kw_only=True)
+class ReduceTask(Task):
     inputs: list[Spilled]
     """Bucket ``index`` of every map task, in map task order (pairs, pickled or in a file)."""
-    spill_folder: str | None = None
-    policy: FaultPolicy = field(default_factory=FaultPolicy)
-    pack: bool = False
-    stress: Stress = field(default_factory=Stress)
-    execution: int = 1
+    folder: str | None = None
+    """The run's folder, for the sort's runs and the output part; None where the workers
+    share no disk with the driver (the runs go under the worker's TMPDIR, the part in memory)."""
+    part: bool = False
+    """Write the formatted output lines to a part (the job's last step)."""
+    format_line: Callable[[Any, Any], str] = format_pair
+    """How the part's lines are formatted: the job's own (not its last step's)."""
+    keys: bool = False
+    """Write the part's keys beside it, for the driver's merge."""
+    keep: bool = True
+    """Give back the output pairs (a step whose output the next step reads, or a caller who
+    asked for them)."""
+    sort_buffer: int = SORT_BUFFER
+    """Bytes of pairs the task sorts in memory before it sorts on disk."""
 
     def __str__(self) -> str:
         return f"partition {self.index}"
@@ -146,9 +161,11 @@ class TaskOutput:
     shuffle_seconds: float = 0.0
     """Of those, the seconds spent moving intermediate data: partitioning and sending it
     (map), receiving and sorting it (reduce)."""
+    part: Part | None = None
+    """A reduce task's output part (``ReduceTask.part``)."""
 
 
-Task = TypeVar("Task", MapTask, ReduceTask)
+AnyTask = TypeVar("AnyTask", MapTask, ReduceTask)
 
 
 def thread_name() -> str:
@@ -158,7 +175,9 @@ def thread_name() -> str:
     return f"thread {threading.get_native_id()}" if name.startswith("Dummy-") else name
 
 
-def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Task], TaskOutput]]:
+def guarded(
+    phase: str,
+) -> Callable[[Callable[[AnyTask], TaskOutput]], Callable[[AnyTask], TaskOutput]]:
     """Run a task again if it raises, and turn its last exception into a ``TaskError``.
 
     Every attempt starts afresh (new counters, new output), so a retried task
@@ -170,9 +189,9 @@ def guarded(phase: str) -> Callable[[Callable[[Task], TaskOutput]], Callable[[Ta
     other exception; only a real Ctrl-C (``Interrupted``) stops the run.
     """
 
-    def decorate(run: Callable[[Task], TaskOutput]) -> Callable[[Task], TaskOutput]:
+    def decorate(run: Callable[[AnyTask], TaskOutput]) -> Callable[[AnyTask], TaskOutput]:
         @functools.wraps(run)
-        def wrapper(task: Task) -> TaskOutput:
+        def wrapper(task: AnyTask) -> TaskOutput:
             attempts = task.policy.max_attempts
             failures: list[tuple[float, float]] = []
             for attempt in range(1, attempts + 1):
@@ -245,11 +264,19 @@ def combine(job: Job, groups: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
 
 
 def combined_pairs(job: Job, pairs: Iterable[Pair], counters: Counter[str]) -> list[Pair]:
-    """Group map output by key and run the combiner, every ``COMBINE_EVERY`` values.
+    """Group map output by key and run the combiner every ``COMBINE_EVERY`` buffered values.
 
-    When no key came twice (a job that combined in its mapper), the combiner
-    has nothing to combine and is skipped: by its contract it may run zero times.
+    When a combine leaves the buffer more than half full (a combiner that cannot
+    shrink it: an inverted index keeps every document), the combined groups are
+    spilled to the task's output and the buffer starts empty, as Hadoop's map
+    side spills its sort buffer: each value is then combined a bounded number
+    of times and the cost stays linear in the pairs.  A key spilled more than
+    once reaches its reducer as several combined values, which a combiner's
+    contract allows.  When no key came twice (a job that combined in its
+    mapper), the combiner has nothing to combine and is skipped: by its
+    contract it may run zero times.
     """
+    spilled: list[Pair] = []
     groups: dict[Any, list[Any]] = {}
     buffered = 0
     repeated = False
@@ -265,8 +292,16 @@ def combined_pairs(job: Job, pairs: Iterable[Pair], counters: Counter[str]) -> l
         if buffered >= COMBINE_EVERY:
             groups = combine(job, groups)
             buffered = sum(map(len, groups.values()))
+            if buffered > COMBINE_EVERY // 2:
+                spilled += flattened(groups)
+                groups, buffered = {}, 0
+                counters["combine_spills"] += 1
     if repeated:
         groups = combine(job, groups)
+    return spilled + flattened(groups)
+
+
+def flattened(groups: dict[Any, list[Any]]) -> list[Pair]:
     return [(key, value) for key, values in groups.items() for value in values]
 
 
@@ -303,6 +338,8 @@ def run_map_task(task: MapTask) -> TaskOutput:
     counters["combine_output_pairs"] += len(pairs)
     moving = time.monotonic()
     buckets = partitioned(job, pairs, task.reducers)
+    for bucket in buckets:  # the reducers merge sorted runs (Hadoop's map side sorts too)
+        sort_in_memory(bucket)
     folder = task.spill_folder
     names = [
         f"map-{task.index:05d}.{task.execution}-part-{r:04d}.pickle" for r in range(task.reducers)
@@ -313,21 +350,45 @@ def run_map_task(task: MapTask) -> TaskOutput:
     return TaskOutput(spilled, counters, skipped=skipped, shuffle_seconds=moved)
 
 
+class OutOfOrder(Exception):
+    """A reducer gave a key before one it had already given."""
+
+
 @guarded("reduce")
 def run_reduce_task(task: ReduceTask) -> TaskOutput:
-    """Sort one partition's pairs by key and reduce each key's values, in key order."""
-    started = time.monotonic()
-    job, counters = task.job, Counter()
-    pairs = list(itertools.chain.from_iterable(map(read_pairs, task.inputs)))
+    """Sort one partition's pairs by key and reduce each key's values, in key order.
+
+    The output is written as it comes, in key order.  A reducer that gives
+    its keys in another order (one that changes keys) makes the task start
+    again, holding its output to sort it first.
+    """
     try:
-        pairs.sort(key=first)  # stable: a key's values keep map task order
-    except TypeError as exc:
-        for key, _ in pairs:  # a key of no allowed type says more than the sort can
-            check_key(key)
-        raise mixed_keys(exc) from None
-    counters["reduce_input_pairs"] += len(pairs)
-    sorted_at = time.monotonic()
-    output: list[Pair] = []
+        return reduce_partition(task, hold=False)
+    except OutOfOrder:
+        return reduce_partition(task, hold=True)
+
+
+def reduce_partition(task: ReduceTask, hold: bool) -> TaskOutput:
+    started = time.monotonic()
+    counters: Counter[str] = Counter()
+    sorter = Sorter(task.sort_buffer, task.folder, counters)
+    try:
+        for spilled in task.inputs:
+            sorter.add(spilled)
+        pairs = sorter.sorted()
+        sorted_at = time.monotonic()
+        output = reduced(task, pairs, counters)
+        if hold:
+            output = sorted_output(list(output))
+        part, kept = emit(task, output, counters)
+        counters["reduce_input_pairs"] += sorter.count
+    finally:
+        sorter.close()
+    return TaskOutput(kept, counters, shuffle_seconds=sorted_at - started, part=part)
+
+
+def reduced(task: ReduceTask, pairs: Iterable[Pair], counters: Counter[str]) -> Iterator[Pair]:
+    """The reducer's output over key-sorted ``pairs``, a key at a time."""
     reorder = random.Random(task.index).shuffle  # seeded: a rerun of the check agrees
     for key, group in itertools.groupby(pairs, key=first):
         check_key(key)
@@ -339,13 +400,50 @@ def run_reduce_task(task: ReduceTask) -> TaskOutput:
                 values.reverse()
             else:
                 reorder(values)
-        output.extend(job.reducer(key, values))
+        yield from task.job.reducer(key, values)
+
+
+def sorted_output(output: list[Pair]) -> list[Pair]:
     try:
-        if any(a[0] > b[0] for a, b in itertools.pairwise(output)):
-            output.sort(key=first)
+        output.sort(key=first)
     except TypeError as exc:
         raise mixed_keys(exc) from None
-    counters["output_records"] += len(output)
-    name = f"reduce-{task.index:04d}.{task.execution}.pickle"
-    spilled = spill(output, task.spill_folder, name, task.pack)
-    return TaskOutput(spilled, counters, shuffle_seconds=sorted_at - started)
+    return output
+
+
+NO_KEY = object()
+"""The key before a reducer's first."""
+
+
+def emit(
+    task: ReduceTask, output: Iterable[Pair], counters: Counter[str]
+) -> tuple[Part | None, Spilled]:
+    """Write ``output`` to the task's part and keep its pairs, as the task asks; raise
+    ``OutOfOrder`` at a key that comes before the one given last."""
+    name = f"reduce-{task.index:05d}.{task.execution}"
+    writer = None
+    if task.part:
+        path = os.path.join(task.folder, f"{name}.part") if task.folder else None
+        writer = PartWriter(task.index, path, task.keys)
+    kept: list[Pair] = []
+    last: Any = NO_KEY
+    try:
+        for key, value in output:
+            try:
+                if last is not NO_KEY and key < last:
+                    raise OutOfOrder
+            except TypeError as exc:
+                raise mixed_keys(exc) from None
+            last = key
+            if writer is not None:
+                writer.add(key, format_one(task.format_line, key, value))
+            if task.keep:
+                kept.append((key, value))
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    counters["output_records"] += writer.lines if writer is not None else len(kept)
+    part = writer.close() if writer is not None else None
+    spilled = spill(kept, task.spill_folder, f"{name}.pickle", task.pack) if task.keep else []
+    return part, spilled

@@ -68,3 +68,36 @@ def test_start_method_is_a_setting(name, method):
 def test_joblib_refuses_fork_with_a_reason():
     with pytest.raises(BackendError, match="cannot use start method 'fork'"):
         backends.create("joblib", 2, start_method="fork")
+
+
+def nanny_failure(shape: str) -> RuntimeError:
+    """How dask's nanny fails to start, as it raises it: ``shape`` is ``died`` (the worker
+    died before it said it was up), ``reported`` (it died as it was handed its start, and
+    dask's own check on the nanny's state fails) or ``unmade`` (the system made no process)."""
+    from distributed.core import Status
+
+    if shape == "died":
+        inner = RuntimeError("Nanny failed to start worker process")
+    else:
+        inner = AssertionError(Status.starting)
+        # the pipe to the new process broken by its death, or no process made
+        made = shape == "reported"
+        inner.__context__ = BrokenPipeError(32, "Broken pipe") if made else BlockingIOError(11, "")
+    outer = RuntimeError("Nanny failed to start.")
+    outer.__cause__ = inner
+    return outer
+
+
+@pytest.mark.parametrize("shape", ["died", "reported", "unmade"])
+def test_a_local_cluster_whose_worker_dies_as_it_starts_has_lost_a_worker(shape):
+    """A worker that died as its nanny started it is a lost worker (the start is tried
+    again); a process the system would not make fails the start."""
+    pytest.importorskip("distributed", reason="dask is not installed (pip install '.[dask]')")
+    from backends.base import WorkerLost
+    from backends.dask import worker_death_is_worker_lost
+
+    lost = shape != "unmade"
+    expected = WorkerLost if lost else RuntimeError
+    with pytest.raises(expected) as raised, worker_death_is_worker_lost():
+        raise nanny_failure(shape)
+    assert isinstance(raised.value, WorkerLost) == lost

@@ -42,3 +42,24 @@ def test_a_fault_at_any_moment_ends_the_run_right_and_leaves_nothing(name, workl
         if v.problems
     ]
     assert not problems, f"seed {seed}\n{campaign.table(verdicts)}\n" + "\n".join(problems)
+
+
+PYTHON_START_UP_CUT = """\
+Fatal Python error: init_import_site: Failed to import the site module
+Traceback (most recent call last):
+  File "<frozen site>", line 219, in addpackage
+  File "/usr/lib/python3.14/enum.py", line 239, in __set_name__
+    def __set_name__(self, enum_class, member_name):
+
+KeyboardInterrupt
+Error calling __set_name__ on '_proto_member' instance 'STRICT' in 'FlagBoundary'
+"""
+
+
+def test_the_checker_tells_a_cut_in_pythons_start_up_from_one_in_the_projects():
+    assert campaign.cut_start_up(PYTHON_START_UP_CUT)
+    assert campaign.cut_start_up(PYTHON_START_UP_CUT.rsplit("Error calling", 1)[0])
+    ours = str(campaign.ROOT / "mapreduce" / "cli.py")
+    in_ours = PYTHON_START_UP_CUT.replace("/usr/lib/python3.14/enum.py", ours)
+    assert not campaign.cut_start_up(in_ours)
+    assert not campaign.cut_start_up("mapreduce: interrupted\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 import backends
 from jobs import CATALOG
 from mapreduce import Job, TaskError, driver
+from mapreduce.sorting import SAMPLE_EVERY
 from tests.conftest import backend_param
 from tests.helpers import TeachingInvertedIndex, TeachingWordCount, generate_inputs
 from tests.oracle import ORACLES
@@ -132,7 +134,8 @@ def test_teaching_path_gives_the_fast_paths_output(name, backend_name, default_i
 
 
 def shuffle_folders() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("mapreduce-shuffle-*")}
+    """This process's run folders (another run on the machine makes and removes its own)."""
+    return {p.name for p in Path(tempfile.gettempdir()).glob(f"mapreduce-run-{os.getpid()}-*")}
 
 
 @pytest.mark.parametrize("name", sorted(CATALOG))
@@ -142,10 +145,39 @@ def test_disk_shuffle_gives_the_same_output(catalog_backend, default_inputs, nam
     job = CATALOG[name]()
     checked = driver.plan(job, inputs, catalog_backend, reducers=3, splits=5, shuffle="disk")
     with driver.execute(checked, catalog_backend) as result:
-        assert result.spill_folder and Path(result.spill_folder).is_dir()
+        assert result.folder and Path(result.folder).is_dir()
         assert "".join(result.lines()) == ORACLES[name](inputs)
         assert result.counters["shuffle_bytes"] > 0
     assert shuffle_folders() == before
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_the_memory_shuffle_gives_the_same_output(catalog_backend, default_inputs, name):
+    inputs = default_inputs[name]
+    checked = driver.plan(
+        CATALOG[name](), inputs, catalog_backend, reducers=3, splits=5, shuffle="memory"
+    )
+    with driver.execute(checked, catalog_backend) as result:
+        assert "".join(result.lines()) == ORACLES[name](inputs)
+
+
+SPILLING_BUFFER = 4096
+"""A sort buffer that a few dozen pairs fill: a reduce task of the small inputs spills runs."""
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_a_reduce_task_that_sorts_on_disk_gives_the_same_output(
+    catalog_backend, default_inputs, name
+):
+    inputs = default_inputs[name]
+    checked = driver.plan(
+        CATALOG[name](), inputs, catalog_backend, reducers=2, splits=4,
+        sort_buffer=SPILLING_BUFFER,
+    )  # fmt: skip
+    with driver.execute(checked, catalog_backend) as result:
+        assert "".join(result.lines()) == ORACLES[name](inputs)
+        if result.counters["reduce_input_pairs"] >= 4 * SAMPLE_EVERY:  # one task has 2 samples
+            assert result.counters["sort_runs"] >= 2, result.counters
 
 
 def test_a_failed_run_leaves_no_shuffle_folder(tmp_path):

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import backends
 from backends.base import Backend
+from jobs.wordcount import WordCount
+from mapreduce import run
+from mapreduce.summary import FIRST_LINES
+from tests.conftest import EVERY_NAME
 from tests.helpers import exit_status, mapreduce_cli
 from tests.oracle import oracle_output, oracle_word_counts
 
@@ -113,3 +119,50 @@ def test_a_failing_task_names_job_phase_task_and_split(tmp_path):
     assert done.stderr.count("\n") == 1
     assert "wordcount: map task 0 of 1 (latin1.txt bytes 0-13) failed: InputError:" in done.stderr
     assert "byte 11 is not UTF-8 (0xe9)" in done.stderr
+
+
+COUNTERS_LINE = r"  (\w+)=(\d+)"
+SECONDS_LINE = r"  (map|shuffle|reduce|merge|total)=(\d+\.\d{3})"
+
+
+def read_counters(stderr: str, heading: str) -> tuple[dict[str, int], dict[str, float]]:
+    """The counters and phase times of ``--counters``, checked line by line against the
+    documented format (``mapreduce.summary``)."""
+    lines = stderr.splitlines()
+    assert lines[0] == f"counters of {heading}:"
+    at = lines.index("seconds:")
+    counters = dict(re.fullmatch(COUNTERS_LINE, line).groups() for line in lines[1:at])
+    phases = dict(re.fullmatch(SECONDS_LINE, line).groups() for line in lines[at + 1 :])
+    assert list(counters) == sorted(counters)
+    assert list(phases) == ["map", "shuffle", "reduce", "merge", "total"]
+    return {k: int(v) for k, v in counters.items()}, {k: float(v) for k, v in phases.items()}
+
+
+@pytest.mark.parametrize("name", EVERY_NAME)
+def test_counters_are_printed_after_the_run_in_their_documented_format(name, text_file):
+    done = mapreduce_cli("run", "wordcount", str(text_file), "-b", name, "-w", "2", "--counters")
+    assert done.returncode == 0, done.stderr
+    counts = oracle_word_counts([TEXT])
+    assert done.stdout == oracle_output(counts)
+    workers = 1 if name == "sequential" else 2
+    counters, seconds = read_counters(done.stderr, f"wordcount on {name} x{workers}")
+    assert counters["input_records"] == TEXT.count("\n")
+    assert counters["combine_output_pairs"] == counters["reduce_input_pairs"]
+    assert len(counts) <= counters["reduce_input_pairs"] <= counts.total()
+    assert counters["output_records"] == counters["reduce_input_groups"] == len(counts)
+    assert 0 <= seconds["map"] <= seconds["total"]
+
+
+def test_a_result_shows_its_first_lines_counters_and_times_in_a_notebook(tmp_path):
+    path = tmp_path / "in.txt"
+    words = [f"{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(30)]  # aa, ab, ..., bd
+    path.write_text(" ".join(words) + "\n")
+    with run(WordCount(), [str(path)], "threads", workers=2) as result:
+        shown = result._repr_markdown_()
+    assert shown.startswith("**wordcount on threads x2**\n")
+    block = shown.split("```")[1].strip("\n").splitlines()
+    assert block == [f"{word}\t1" for word in words[:FIRST_LINES]] + ["..."]
+    assert "| input_records | 1 |" in shown
+    assert "| output_records | 30 |" in shown
+    assert re.search(r"\| total \| \d+\.\d{3} \|", shown)
+    assert "(closed: its output is removed)" in result._repr_markdown_()

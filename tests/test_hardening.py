@@ -105,7 +105,7 @@ def fetch_run(tmp_path: Path, name: str, job: str = "fetch", **popen) -> subproc
 
 def started(tmp_path: Path, cli: subprocess.Popen) -> list[psutil.Process]:
     """Wait until the run's shuffle folder exists and its workers are busy; return the workers."""
-    wait_for(lambda: list((tmp_path / "tmp").glob("mapreduce-shuffle-*")), "the run's start")
+    wait_for(lambda: list((tmp_path / "tmp").glob("mapreduce-run-*")), "the run's start")
     time.sleep(0.5)
     assert cli.poll() is None, cli.communicate()
     return workers_of(cli.pid)
@@ -393,7 +393,8 @@ def test_a_value_json_cannot_write_is_one_line_naming_the_key(name, corpus):
     assert done.returncode == 1 and done.stdout == ""
     one_error_line(
         done.stderr,
-        r"^mapreduce: error: yieldsaset: the output pair with key '\w+' cannot be written: "
+        r"^mapreduce: error: yieldsaset: reduce task \d of 2 \(partition \d\) failed: JobError: "
+        r"the output pair with key '\w+' cannot be written: "
         r"TypeError: Object of type set is not JSON serializable",
     )
 
@@ -497,13 +498,15 @@ def test_ctrl_c_to_the_whole_terminal_group_prints_one_line(name, tmp_path):
 @pytest.mark.parametrize("delay", [0.2, 0.5, 0.9])
 def test_ctrl_c_to_the_group_while_workers_start_prints_one_line(name, delay, tmp_path):
     points = tmp_path / "pi.txt"
-    Pi.generate_input(str(points), 320_000_000, seed=1)  # 20 million points: seconds of work
+    Pi.generate_input(str(points), 16_000_000_000, seed=1)  # a billion points: minutes of work
     start_method = ["--start-method", "spawn"] if name in ("pool", "futures") else []
+    splits = ["--splits", "500"]  # short tasks, which the threads backend lets finish
     cli = start_cli(
-        ["run", "pi", str(points), "-b", name, "-w", "2", *start_method],
+        ["run", "pi", str(points), "-b", name, "-w", "2", *start_method, *splits],
         start_new_session=True,
     )
     time.sleep(delay)  # imports, planning, or workers starting and importing
+    assert cli.poll() is None, "the run ended before the Ctrl-C: give it more work"
     os.killpg(cli.pid, signal.SIGINT)
     _, err = cli.communicate(timeout=20)
     assert (cli.returncode, err) == (130, "mapreduce: interrupted\n")
@@ -543,7 +546,7 @@ def test_workers_die_with_a_killed_parent_and_the_next_run_cleans_its_folder(nam
             return [name for name in os.listdir("/dev/shm") if mark.search(name)]
 
         wait_for(lambda: not semaphores_of_the_run(), "/dev/shm cleaned", 5)
-    stale = list((tmp_path / "tmp").glob("mapreduce-shuffle-*"))
+    stale = list((tmp_path / "tmp").glob("mapreduce-run-*"))
     assert stale, "the killed run's folder is there until the next run"
     done = mapreduce_cli(
         "run", "wordcount", str(tmp_path / "urls.txt"), "--shuffle", "disk",
@@ -561,7 +564,7 @@ def forkserver(name: str) -> bool:
     return backends.create(name, 2).start_method == "forkserver"
 
 
-@pytest.mark.parametrize("prefix", ["mapreduce-shuffle-", "mapreduce-dask-"])
+@pytest.mark.parametrize("prefix", ["mapreduce-run-", "mapreduce-dask-"])
 def test_a_folder_left_by_a_killed_run_is_removed_by_the_next(prefix, tmp_path, monkeypatch):
     from backends.base import run_folder
 
@@ -663,20 +666,35 @@ def test_input_problems_are_named_by_their_cause(tmp_path):
     one_error_line(done.stderr, r"cannot read input .*afile/inside: Not a directory")
 
 
-@needs_root
-@pytest.mark.parametrize("name", by_name(["sequential", "threads", "pool", "futures", "joblib"]))
-def test_a_full_disk_shuffle_names_the_folder_and_is_not_retried(name, corpus, tmp_path):
-    with small_filesystem(tmp_path / "small", size="16k") as small:
-        done = mapreduce_cli(
-            "run", "wordcount", str(corpus), "-b", name, "-w", "2", "--shuffle", "disk",
-            env={**os.environ, "TMPDIR": str(small)},
-        )  # fmt: skip
+def fails_on_a_full_tmpdir(tmp_path: Path, size: str, *args: str) -> None:
+    """``mapreduce ARGS`` with a ``TMPDIR`` of ``size`` fails in one line naming the file it
+    could not write there, and leaves nothing in it."""
+    with small_filesystem(tmp_path / "small", size=size) as small:
+        done = mapreduce_cli(*args, env={**os.environ, "TMPDIR": str(small)})
         assert list(small.iterdir()) == []
     assert done.returncode == 1
     one_error_line(
         done.stderr,
-        rf"failed: MapReduceError: cannot write the shuffle file {re.escape(str(small))}/"
-        r"mapreduce-shuffle-\d+-\w+/.*: No space left on device; .*TMPDIR",
+        rf"failed: MapReduceError: cannot write the run.s file {re.escape(str(small))}/"
+        r"mapreduce-run-\d+-\w+/.*: No space left on device; .*TMPDIR",
+    )
+
+
+@needs_root
+@pytest.mark.parametrize("name", by_name(["sequential", "threads", "pool", "futures", "joblib"]))
+def test_a_full_disk_shuffle_names_the_folder_and_is_not_retried(name, corpus, tmp_path):
+    fails_on_a_full_tmpdir(
+        tmp_path,
+        "16k",
+        "run",
+        "wordcount",
+        str(corpus),
+        "-b",
+        name,
+        "-w",
+        "2",
+        "--shuffle",
+        "disk",
     )
 
 

@@ -15,10 +15,12 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import pytest
 
+import backends
 from mapreduce import run
 from mapreduce.catalog import find_job
 from tests.campaign import live, session_processes
@@ -375,8 +377,78 @@ def test_too_few_open_files_end_right_or_in_one_line_at_once(name, files, tmp_pa
         assert done.returncode == 1
         lines = done.stderr.splitlines()
         assert len(lines) == 1, done.stderr
-        assert lines[0].startswith(f"mapreduce: error: cannot start the {name} backend with 2 ")
-        assert "[Errno 24] Too many open files" in lines[0]
+        assert lines[0].startswith("mapreduce: error: "), lines[0]
+        assert "Too many open files" in lines[0]
+        assert "failed 2 times" not in lines[0] and "failed 3 times" not in lines[0]
+
+
+FAILS_AS_IT_STARTS = """\
+import os, sys
+
+command = " ".join(sys.orig_argv)
+if any(start in command for start in ("spawn_main", "popen_loky", "forkserver import main")):
+    print("Traceback (most recent call last):\\nstarting, on standard output")
+    print("Traceback (most recent call last):\\nstarting, on standard error", file=sys.stderr)
+    sys.stdout.flush()
+    os._exit(1)
+"""
+"""A ``sitecustomize`` that makes every process Python starts afresh for a pool (spawn,
+forkserver, loky, a dask nanny) print a traceback on both streams and die as it starts."""
+
+FRESH_STARTS = [
+    pytest.param(name, method, marks=installed(name))
+    for name, method in [
+        ("pool", "spawn"),
+        ("pool", "forkserver"),
+        ("futures", "spawn"),
+        ("futures", "forkserver"),
+        ("joblib", "loky"),
+        ("joblib", "forkserver"),
+        ("dask", None),
+    ]
+]
+
+
+def run_args(name: str, method: str | None) -> list[str]:
+    """The options that run on ``name`` with two workers started by ``method``."""
+    chosen = [] if method in (None, "loky") else ["--start-method", method]
+    return ["-b", name, "-w", "2", *chosen]
+
+
+def fresh_start_run(name: str, method: str | None, folder: Path, data: Path):
+    """``mapreduce run wordcount`` on ``name`` with start method ``method``, its workers
+    (and no other process) dying as they start."""
+    site = folder / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(FAILS_AS_IT_STARTS)
+    argv = [sys.executable, "-m", "mapreduce", "run", "wordcount", str(data)]
+    return start_failure(
+        [*argv, *run_args(name, method)],
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )
+
+
+@pytest.mark.parametrize(("name", "method"), FRESH_STARTS)
+def test_workers_that_die_as_they_start_leave_the_one_line_alone(name, method, tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("alpha beta\n")
+    done = fresh_start_run(name, method, tmp_path, data)
+    assert (done.returncode, done.stdout) == (1, "")
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"mapreduce: error: cannot start the {name} backend with "), lines
+
+
+@pytest.mark.parametrize(("name", "method"), FRESH_STARTS)
+def test_what_workers_print_once_started_reaches_standard_error(name, method, tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("one two\nthree\n")
+    done = mapreduce_cli("run", "tests.helpers:Prints", str(data), *run_args(name, method))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "one\t1\nthree\t1\ntwo\t1\n"
+    printed = done.stderr  # each print is whole, but two workers' prints may interleave
+    assert "DEBUG one two" in printed and "DEBUG three" in printed, printed
+    assert not printed.replace("DEBUG one two", "").replace("DEBUG three", "").strip(), printed
 
 
 @pytest.fixture(scope="module")
@@ -411,3 +483,65 @@ def test_a_run_short_of_memory_ends_right_or_in_one_line(name, kilobytes, big_so
         assert len(done.stderr.splitlines()) == 1, done.stderr
         assert "out of memory" in done.stderr or "cannot start" in done.stderr, done.stderr
         assert not out.exists()
+
+
+def raise_memory_error(_: int) -> None:
+    raise MemoryError
+
+
+def test_a_worker_out_of_memory_is_named_so_whatever_the_library_wraps_it_in():
+    from concurrent.futures import ProcessPoolExecutor
+
+    from backends.base import BackendError
+    from mapreduce.phase import MEMORY_HINT, failure
+
+    with ProcessPoolExecutor(1) as pool:
+        error = pool.submit(raise_memory_error, 0).exception(timeout=60)
+    assert isinstance(error, MemoryError) and error.__cause__ is not None  # the remote traceback
+    wrapped = BackendError("a task failed")
+    wrapped.__cause__ = error
+    for exc in (error, wrapped):
+        message = str(failure("sort", "reduce", backends.create("futures", 1), exc))
+        assert message.endswith(MEMORY_HINT), message
+
+
+def test_a_result_the_driver_had_no_memory_to_take_in_is_out_of_memory_not_a_lost_worker():
+    from joblib.externals.loky.process_executor import BrokenProcessPool, _RemoteTraceback
+
+    from backends.base import broken_pool_is_worker_lost
+    from mapreduce.phase import MEMORY_HINT, failure
+
+    try:  # loky's shape: the pool broken, the driver's error carried as a traceback's text
+        raise MemoryError
+    except MemoryError as exc:
+        text = "".join(traceback.format_exception(exc))
+    broken = BrokenProcessPool("A result has failed to un-serialize.")
+    broken.__cause__ = _RemoteTraceback(f"{text}when unpickling a result\n")
+    with pytest.raises(BrokenProcessPool), broken_pool_is_worker_lost("joblib"):
+        raise broken
+    message = str(failure("sort", "map", backends.create("joblib", 1), broken))
+    assert message.endswith(f"un-serialize., from MemoryError; {MEMORY_HINT}"), message
+    with pytest.raises(backends.WorkerLost), broken_pool_is_worker_lost("joblib"):
+        raise BrokenProcessPool("A process in the executor was terminated abruptly")
+
+
+def failing_handler(*_: object) -> None:
+    """A queue's feeder thread's error handler that itself runs out of memory (under a
+    memory limit, formatting the traceback does)."""
+    raise MemoryError
+
+
+@pytest.mark.timeout(60)
+def test_a_library_thread_that_dies_at_once_ends_the_run_in_one_line(monkeypatch, capfd):
+    """The executor's task queue feeder dies as it pickles the first task, before the
+    backend ever looked at it: the run ends, in one line, with no traceback."""
+    import concurrent.futures.process
+
+    monkeypatch.setattr(
+        concurrent.futures.process._SafeQueue, "_on_queue_feeder_error", failing_handler
+    )
+    monkeypatch.setattr(threading, "excepthook", backends.base.record_death)  # not pytest's
+    with backends.create("futures", 1) as backend:
+        with pytest.raises(backends.base.PoolBroken, match="'QueueFeederThread' died: Memory"):
+            list(backend.run(str, [threading.Lock()]))  # a task that cannot be pickled
+    assert "Traceback" not in capfd.readouterr().err

@@ -210,8 +210,8 @@ def test_the_shuffle_is_timed_as_its_own_phase_and_its_bytes_counted(name, tmp_p
         )
         with driver.execute(plan, backend) as result:
             seconds, counters = result.seconds, result.counters
-            pairs = dict(result.pairs())
-    assert pairs == Counter(" ".join(lines).split())
+            pairs = dict(line.rstrip("\n").split("\t") for line in result.lines())
+    assert {w: int(n) for w, n in pairs.items()} == Counter(" ".join(lines).split())
     assert seconds["shuffle"] > 0
     total = sum(seconds[phase] for phase in PHASES)
     assert total == pytest.approx(seconds["total"])

@@ -231,8 +231,9 @@ def shuffle(analysis: Analysis) -> Iterator[str]:
     yield (
         f"**Shuffle**: the jobs that move the most spend the largest share of their time "
         f"moving it: {'; '.join(said)}; against {100 * least_share:.0f}% for {least.job}. "
-        "Every pair a map task sends is pickled, piped to the driver and on to a reducer, "
-        "unpickled and sorted: the cost the paper's combiner and partitioner exist to cut."
+        "Every pair a map task sends is sorted, pickled and written to its reducer's file "
+        "(the driver passes only the names), then read back, unpickled and merged: the cost "
+        "the paper's combiner and partitioner exist to cut."
     )
 
 

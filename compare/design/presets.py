@@ -61,8 +61,9 @@ class Preset:
     """Extra rounds a batch may take for cells whose interval is wide."""
     extra_seconds: float | None = None
     """Seconds the whole study may spend on extra rounds (None: no limit)."""
-    shuffle: str = "memory"
-    """How intermediate data travels in every cell (``auto`` for inputs past memory)."""
+    shuffle: str = "auto"
+    """How intermediate data travels in every cell: ``auto``, the engine's default (through
+    files on process backends, in memory on sequential and threads)."""
     straggler_jobs: tuple[str, ...] = ()
     """Jobs of the straggler experiment, on their matrix input (core count; ``full_grid``:
     also twice it)."""
@@ -174,6 +175,5 @@ PRESETS = {
         baseline_size=200 * MB,
         scale_out_jobs=("wordcount", "grep", "sort", "pi", "fetch", "compress"),
         full_grid=True,
-        shuffle="auto",
     ),
 }

@@ -79,13 +79,17 @@ def matrix_jobs(analysis: Analysis) -> list[str]:
     return list(dict.fromkeys(c.job for c in analysis.cells if c.experiment == "matrix"))
 
 
+MIN_WIDTH = 6.0
+"""Inches a figure of few panels still takes, for its title and the legend beside them."""
+
+
 def grid(plt, count: int, width: float = 3.6, height: float = 2.8):
     columns = min(4, count)
     rows = math.ceil(count / columns)
     figure, axes = plt.subplots(
         rows,
         columns,
-        figsize=(width * columns, height * rows),
+        figsize=(max(width * columns, MIN_WIDTH), height * rows),
         squeeze=False,
         layout="constrained",
     )
@@ -107,7 +111,10 @@ def per_job(analysis: Analysis, plt, title: str, panel: Callable[[Any, list[Cell
     for axis in axes:
         for handle, label in zip(*axis.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
-    figure.legend(legend.values(), legend.keys(), loc="outside right upper", fontsize="small")
+    figure.legend(
+        legend.values(), legend.keys(), loc="outside lower center", ncols=min(len(legend), 5),
+        fontsize="small",
+    )  # fmt: skip
     figure.suptitle(title)
     return figure
 
@@ -165,7 +172,8 @@ def speedup(analysis: Analysis, plt):
         axis.axvline(analysis.cores, color="grey", linestyle="--", linewidth=1)
         axis.set_xlabel("speedup vs sequential")
 
-    return per_job(analysis, plt, "Speedup over sequential, with 95% intervals", panel)
+    title = "Speedup over sequential (whiskers: the table's intervals)"
+    return per_job(analysis, plt, title, panel)
 
 
 def phases(analysis: Analysis, plt):

@@ -161,32 +161,44 @@ def fastest(analysis: Analysis, cells: list[Cell]) -> Cell | None:
     return max(filter(analysis.citable, cells), key=analysis.speedup, default=None)
 
 
-def headline_table(analysis: Analysis) -> Table | None:
-    """Per regime and job: sequential, and the best threads, process and (3.14+) interpreters
-    cells (2+ workers)."""
-    rows = []
+ROLES = ("sequential", "threads", "best process", "interpreters")
+"""The headline's cells per job: sequential, and the fastest threads, process and (3.14+)
+interpreters cells at 2+ workers."""
+
+
+def headline_cells(analysis: Analysis) -> list[tuple[str, str, str, Cell]]:
+    """The headline's ``(regime, job, role, cell)``, in the table's order."""
+    chosen = []
     for regime, jobs, _ in REGIMES:
         for job in jobs:
             cells = analysis.select("matrix", job=job)
             parallel = [c for c in cells if c.workers > 1]
-            chosen = [
-                fastest(analysis, [c for c in cells if c.backend == "sequential"]),
-                fastest(analysis, [c for c in parallel if c.backend == "threads"]),
-                fastest(analysis, [c for c in parallel if c.backend in PROCESS_BACKENDS]),
-                # where the interpreter has it: threads with a GIL each (3.14+)
-                fastest(analysis, [c for c in parallel if c.backend == "interpreters"]),
-            ]
-            for cell in filter(None, chosen):
-                rows.append(
-                    [
-                        regime,
-                        job,
-                        f"{cell.backend} x{cell.workers}",
-                        vs_sequential(analysis, cell),
-                        percent(cell.cpu_utilization),
-                        analysis.cells.index(cell),
-                    ]
-                )
+            candidates = {
+                "sequential": [c for c in cells if c.backend == "sequential"],
+                "threads": [c for c in parallel if c.backend == "threads"],
+                "best process": [c for c in parallel if c.backend in PROCESS_BACKENDS],
+                "interpreters": [c for c in parallel if c.backend == "interpreters"],
+            }
+            for role in ROLES:
+                if cell := fastest(analysis, candidates[role]):
+                    chosen.append((regime, job, role, cell))
+    return chosen
+
+
+def headline_table(analysis: Analysis) -> Table | None:
+    """Per regime and job: sequential, and the best threads, process and (3.14+) interpreters
+    cells (2+ workers)."""
+    rows = [
+        [
+            regime,
+            job,
+            f"{cell.backend} x{cell.workers}",
+            vs_sequential(analysis, cell),
+            percent(cell.cpu_utilization),
+            analysis.cells.index(cell),
+        ]
+        for regime, job, _, cell in headline_cells(analysis)
+    ]
     if not rows:
         return None
     headers = ["regime", "job", "cell", "vs sequential [95% CI]", "CPU use", "#"]
@@ -248,10 +260,10 @@ def shuffle_table(analysis: Analysis) -> Table | None:
     ]  # fmt: skip
     note = (
         "Pairs and pickled bytes the map tasks send to the reducers (after the combiner), as "
-        "the fastest process cell at the core count moves them; the shuffle phase is the "
-        "driver's hand-off plus the tasks' time partitioning and pickling (map) and "
-        "unpickling and sorting (reduce). Sequential moves no bytes: it passes the pairs "
-        "themselves."
+        "the fastest process cell at the core count moves them (through files in the run's "
+        "folder, whose names the driver passes on); the shuffle phase is the driver's "
+        "hand-off plus the tasks' time partitioning, sorting and writing (map) and reading "
+        "and merging (reduce). Sequential moves no bytes: it passes the pairs themselves."
     )
     return Table(SHUFFLE, headers, rows, note) if rows else None
 
