@@ -16,6 +16,8 @@ from mapreduce import Job
 
 POINTS_PER_LINE = 50_000
 BYTES_PER_POINT = 16
+MIN_LINES = 8
+"""Lines of the smallest inputs, so that they can still be cut into several map tasks."""
 
 
 class Pi(Job):
@@ -50,8 +52,9 @@ class Pi(Job):
     @classmethod
     def generate_input(cls, path: str, size: int, seed: int) -> None:
         points = max(1, size // BYTES_PER_POINT)
+        per_line = min(POINTS_PER_LINE, max(1, points // MIN_LINES))  # a small input: 8 lines
         rng = random.Random(seed)
         with open(path, "w", encoding="utf-8") as out:
             while points > 0:
-                out.write(f"{rng.randrange(2**32)} {min(points, POINTS_PER_LINE)}\n")
-                points -= POINTS_PER_LINE
+                out.write(f"{rng.randrange(2**32)} {min(points, per_line)}\n")
+                points -= per_line

@@ -35,7 +35,19 @@ SHOWN = 3
 CHECK_FRACTION = 100
 """Without input, the job's generated input at this fraction of its default size."""
 
+SPLITS = 4
+"""Map tasks of every configuration that does not vary them: the input is cut by lines, so
+that a small input, or one whose bytes sit in a long line, still gives several."""
+
 MANY_SPLITS = 32
+
+INCONCLUSIVE = 3
+"""``check``'s exit status when every configuration matches but the input could not be cut
+into two map tasks: no configuration could vary what it varies."""
+
+NEED_TWO_TASKS = frozenset({"processes", "salt", "splits", "combiner"})
+"""What a configuration varies that needs two map tasks to show: one task alone has no other
+task to disagree with (another process, hash salt, split or combined value)."""
 
 CONFIGURATION_SECONDS = 60.0
 """How long one configuration may run: ``check``'s inputs take about a second."""
@@ -91,8 +103,8 @@ def configurations(names: Sequence[str], cores: int) -> list[Configuration]:
     return found
 
 
-def run(job: Job, inputs: Sequence[str], config: Configuration) -> list[tuple[Any, Any]]:
-    """The job's output pairs under ``config``."""
+def run(job: Job, inputs: Sequence[str], config: Configuration) -> tuple[list[Any], int]:
+    """The job's output pairs under ``config``, and how many map tasks its first step ran."""
     backend = (
         SaltedBackend()
         if config.backend == "salted"
@@ -104,12 +116,13 @@ def run(job: Job, inputs: Sequence[str], config: Configuration) -> list[tuple[An
             inputs,
             backend,
             reducers=config.reducers,
-            splits=config.splits,
+            splits=config.splits or SPLITS,
+            cut_by_lines=True,
             stress=config.stress,
             keep_pairs=True,
         )
         with driver.execute(plan, backend) as result:
-            return result.output
+            return result.output, len(plan.splits)
 
 
 @dataclass
@@ -232,7 +245,9 @@ def check(
     announce: Callable[[str], None] | None = None,
     seconds: float = CONFIGURATION_SECONDS,
 ) -> int:
-    """Run every configuration, print one line each and the diagnosis; the exit status.
+    """Run every configuration, print one line each and the diagnosis; the exit status:
+    0 every configuration matches, 1 a difference (or a configuration that never ended),
+    ``INCONCLUSIVE`` (3) when the input could not be cut into two map tasks.
 
     A configuration that runs longer than ``seconds`` is stopped and reported as such.
     """
@@ -241,19 +256,22 @@ def check(
     reference = None
     differing: dict[str, list[Difference]] = {}
     timed_out: list[str] = []
+    most_tasks = 0  # of a configuration that needs two map tasks to vary what it varies
     started = time.monotonic()
     for number, config in enumerate(configs, start=1):
         if announce:
             announce(f"[{number}/{len(configs)}] {config.name}")
         try:
             with deadline(seconds):
-                output = run(job, inputs, config)
+                output, tasks = run(job, inputs, config)
         except Overtime as exc:
             print(f"  TIMED OUT  {config.name}: {exc}", file=out)
             timed_out.append(config.name)
             if reference is None:
                 break  # nothing to compare the others with
             continue
+        if config.varies in NEED_TWO_TASKS:
+            most_tasks = max(most_tasks, tasks)
         if reference is None:
             reference = output
             print(f"  reference  {config.name}: {len(output)} output pairs", file=out)
@@ -279,6 +297,14 @@ def check(
         )
         return 1
     verdict = diagnose(differing)
+    if not verdict and most_tasks < 2:
+        print(
+            f"{job.name}: inconclusive: every configuration matches, but the input gave one "
+            "map task in each, so no other process, hash salt, split or combining could "
+            "disagree with it: give check an input of more lines",
+            file=out,
+        )
+        return INCONCLUSIVE
     if not verdict:
         print(
             f"{job.name}: every configuration matches ({len(configs)} runs, {took:.1f} s)",

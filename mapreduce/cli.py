@@ -18,7 +18,7 @@ from backends.base import START_METHODS, STOPPING_SIGNALS, BackendError
 from backends.threads import THREAD_PREFIX
 from mapreduce import driver
 from mapreduce.catalog import catalog, find_job
-from mapreduce.check import CONFIGURATION_SECONDS, check
+from mapreduce.check import CONFIGURATION_SECONDS, INCONCLUSIVE, check
 from mapreduce.check import default_size as check_size
 from mapreduce.datasets import default_input
 from mapreduce.errors import MapReduceError, OutputError, TaskError
@@ -232,7 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     check = commands.add_parser(
-        "check", help="run a job many ways and say what a difference in its output points to"
+        "check",
+        help="run a job many ways and say what a difference in its output points to",
+        epilog="exit status: 0 every configuration matches, 1 one differs or never ended, "
+        f"{INCONCLUSIVE} inconclusive (the input gave one map task)",
     )
     add_job_arguments(check, "a small generated input")
     check.add_argument(

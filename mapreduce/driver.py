@@ -36,7 +36,7 @@ from mapreduce.output import Sink, format_pair
 from mapreduce.parts import Part, build, check_ordered, lines
 from mapreduce.phase import MEMORY_HINT, Ledger, Progress, Slice, run_phase
 from mapreduce.shuffle import Spilled, choose, make_folder, merged
-from mapreduce.splits import RECORD_LIMIT, FileSplit, split_pairs
+from mapreduce.splits import CUT_BY_LINES, RECORD_LIMIT, FileSplit, split_pairs
 from mapreduce.summary import counters_text, markdown
 from mapreduce.tasks import (
     MapTask,
@@ -230,9 +230,11 @@ def plan(
     check_picklable(job, backend)
     count = options.splits or default_splits(backend.workers, input_size(inputs))
     limit = RECORD_LIMIT.set(options.max_record)
+    cut = CUT_BY_LINES.set(options.cut_by_lines)
     try:
         first = job.steps()[0].splits(list(inputs), count)
     finally:
+        CUT_BY_LINES.reset(cut)
         RECORD_LIMIT.reset(limit)
     input_bytes = sum(split.end - split.start for split in first if isinstance(split, FileSplit))
     mode = shuffle_mode(options.shuffle, input_bytes, backend)

@@ -32,6 +32,8 @@ class Options:
     reducers: int = 1
     splits: int | None = None
     """Map tasks for the first step's input (None: ``driver.default_splits``)."""
+    cut_by_lines: bool = False
+    """Cut the input into splits of equally many lines, not bytes (``mapreduce.splits``)."""
     shuffle: str = "auto"
     """``auto``, ``memory`` or ``disk`` (see ``mapreduce.shuffle.choose``)."""
     max_attempts: int = DEFAULT_MAX_ATTEMPTS

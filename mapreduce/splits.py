@@ -29,6 +29,10 @@ MAX_RECORD = 64 << 20
 """The longest record (line) accepted by default, in bytes: a file with no line
 ends is not cut into records, and would otherwise be held whole in memory."""
 
+CUT_BY_LINES: ContextVar[bool] = ContextVar("CUT_BY_LINES", default=False)
+"""Whether the run being planned cuts each file into splits of equally many lines, not bytes
+(``check`` does: a small file whose bytes sit in one long line still gives several splits)."""
+
 RECORD_LIMIT: ContextVar[int] = ContextVar("RECORD_LIMIT", default=MAX_RECORD)
 """The record limit of the run being planned (``driver.plan`` sets it): the
 planner reads no further than it looks for a line end, and every split it
@@ -249,14 +253,39 @@ def split_file(path: str, stamp: Stamp, count: int) -> list[FileSplit]:
     return [FileSplit(path, a, b, stamp=stamp) for a, b in itertools.pairwise(edges)]
 
 
+def split_lines(path: str, stamp: Stamp, count: int) -> list[FileSplit]:
+    """Cut one file into about ``count`` splits of equally many lines (two passes over it)."""
+    if stamp.size == 0:
+        return []
+    with open(path, "rb") as file:
+        lines = sum(block.count(b"\n") for block in iter(lambda: file.read(READ_BLOCK), b""))
+        file.seek(-1, os.SEEK_END)
+        lines += file.read(1) != b"\n"  # a last line without its line end
+        per_split = max(1, math.ceil(lines / count))
+        edges, seen, offset = [0], 0, 0
+        file.seek(0)
+        for block in iter(lambda: file.read(READ_BLOCK), b""):
+            end = block.find(b"\n")
+            while end >= 0:
+                seen += 1
+                if seen % per_split == 0 and offset + end + 1 < stamp.size:
+                    edges.append(offset + end + 1)
+                end = block.find(b"\n", end + 1)
+            offset += len(block)
+    edges.append(stamp.size)
+    return [FileSplit(path, a, b, stamp=stamp) for a, b in itertools.pairwise(edges) if b > a]
+
+
 def plan_splits(paths: Sequence[str], count: int) -> list[FileSplit]:
-    """Cut the input files into about ``count`` splits of similar size, in input order."""
+    """Cut the input files into about ``count`` splits of similar size (in bytes, or in
+    lines with ``CUT_BY_LINES``), in input order."""
     stamps = [check_input(path) for path in paths]
     total = sum(stamp.size for stamp in stamps)
     target = max(1, math.ceil(total / max(1, count)))
+    cut = split_lines if CUT_BY_LINES.get() else split_file
     splits: list[FileSplit] = []
     for path, stamp in zip(paths, stamps, strict=True):
-        splits.extend(split_file(path, stamp, max(1, math.ceil(stamp.size / target))))
+        splits.extend(cut(path, stamp, max(1, math.ceil(stamp.size / target))))
     return splits
 
 

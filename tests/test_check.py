@@ -4,6 +4,7 @@ and named; every catalog job passes."""
 from __future__ import annotations
 
 import io
+import random
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mapreduce.catalog import catalog
-from mapreduce.check import check, default_size
+from mapreduce.check import INCONCLUSIVE, check, default_size
 from mapreduce.tasks import Stress
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,53 @@ def test_float_rounding_is_a_warning_unless_strict():
     assert "warning: floating-point rounding depends on how the input is split" in done.stdout
     assert "1 split" in differing(done.stdout)
     assert check_cli("examples.broken:FloatTotal", "--strict").returncode == 1
+
+
+VOCABULARY = ("ant", "apple", "avocado", "be", "bee", "banana", "cat", "cherry")
+"""Words whose lengths differ under one first letter (a mean of means is then wrong)."""
+
+
+def words(count: int, seed: int) -> str:
+    rng = random.Random(seed)
+    return " ".join(rng.choice(VOCABULARY) for _ in range(count))
+
+
+@pytest.fixture
+def long_last_line(tmp_path) -> Path:
+    """A small file whose bytes sit mostly in its last line: cut by bytes, one split."""
+    path = tmp_path / "long.txt"
+    lines = [words(8, seed) for seed in range(800)]
+    path.write_text("\n".join([*lines, words(50_000, 800)]) + "\n")
+    assert path.stat().st_size > 5 * len("\n".join(lines))
+    return path
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", ["HashPartition", "MeanOfMeans"])
+def test_a_small_input_with_one_long_line_is_cut_by_lines_and_the_mistake_named(
+    name, long_last_line
+):
+    done = check_cli(f"examples.broken:{name}", str(long_last_line))
+    assert done.returncode == 1, done.stdout + done.stderr
+    exposing, words_used = BROKEN[name]
+    assert exposing <= differing(done.stdout), done.stdout
+    verdict = done.stdout.splitlines()[-1]
+    for word in words_used:
+        assert word in verdict, verdict
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", ["examples.broken:HashPartition", "wordcount"])
+def test_an_input_of_one_line_is_inconclusive_not_a_match(name, tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text(words(20_000, 1) + "\n")
+    done = check_cli(name, str(path))
+    assert done.returncode == INCONCLUSIVE == 3, done.stdout + done.stderr
+    assert not differing(done.stdout), done.stdout
+    verdict = done.stdout.splitlines()[-1]
+    assert ": inconclusive: every configuration matches, but the input gave one map task" in (
+        verdict
+    ), verdict
 
 
 def test_the_stress_settings_are_off_in_a_normal_run():

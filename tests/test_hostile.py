@@ -541,7 +541,7 @@ def test_a_library_thread_that_dies_at_once_ends_the_run_in_one_line(monkeypatch
         concurrent.futures.process._SafeQueue, "_on_queue_feeder_error", failing_handler
     )
     monkeypatch.setattr(threading, "excepthook", backends.base.record_death)  # not pytest's
-    with backends.create("futures", 1) as backend:
-        with pytest.raises(backends.base.PoolBroken, match="'QueueFeederThread' died: Memory"):
-            list(backend.run(str, [threading.Lock()]))  # a task that cannot be pickled
+    broken = pytest.raises(backends.base.PoolBroken, match="'QueueFeederThread' died: Memory")
+    with backends.create("futures", 1) as backend, broken:
+        list(backend.run(str, [threading.Lock()]))  # a task that cannot be pickled
     assert "Traceback" not in capfd.readouterr().err

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,19 +12,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mapreduce.errors import InputError
-from mapreduce.splits import plan_splits
+from mapreduce.splits import CUT_BY_LINES, plan_splits
 
 LINES = st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30)
 
 
 @settings(max_examples=200, deadline=None)
-@given(lines=LINES, trailing_newline=st.booleans(), count=st.integers(1, 12))
-def test_splits_tile_the_file_at_line_starts(lines, trailing_newline, count):
+@given(
+    lines=LINES, trailing_newline=st.booleans(), count=st.integers(1, 12), by_lines=st.booleans()
+)
+def test_splits_tile_the_file_at_line_starts(lines, trailing_newline, count, by_lines):
     data = b"\n".join(lines) + (b"\n" if trailing_newline and lines else b"")
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory, "in.txt")
         path.write_bytes(data)
-        splits = plan_splits([str(path)], count)
+        with cut(by_lines):
+            splits = plan_splits([str(path)], count)
         read_back = [line for split in splits for line in split.lines()]
 
     assert len(splits) <= count
@@ -49,6 +54,30 @@ def test_a_line_longer_than_a_split_stays_whole(tmp_path):
     assert [raw for lines in per_split for raw in lines] == [b"a", b"x" * 1000, b"b"]
     assert sum(b"x" * 1000 in lines for lines in per_split) == 1
     assert 1 < len(splits) < 50
+
+
+@settings(max_examples=100, deadline=None)
+@given(lengths=st.lists(st.integers(0, 3000), min_size=1, max_size=40), count=st.integers(1, 9))
+def test_cut_by_lines_every_split_but_the_last_has_equally_many(lengths, count):
+    data = b"".join(b"x" * length + b"\n" for length in lengths)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory, "in.txt")
+        path.write_bytes(data)
+        with cut(by_lines=True):
+            splits = plan_splits([str(path)], count)
+        counts = [len(list(split.lines())) for split in splits]
+    per_split = -(-len(lengths) // count)  # the oracle: ceil, whatever the lines' bytes
+    assert counts[:-1] == [per_split] * (len(counts) - 1)
+    assert 0 < counts[-1] <= per_split and sum(counts) == len(lengths)
+
+
+@contextlib.contextmanager
+def cut(by_lines: bool) -> Iterator[None]:
+    token = CUT_BY_LINES.set(by_lines)
+    try:
+        yield
+    finally:
+        CUT_BY_LINES.reset(token)
 
 
 def test_missing_input_and_directory_are_named(tmp_path):
