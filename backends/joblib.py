@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import os
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -95,8 +97,15 @@ class JoblibBackend(ProcessBackend):
                 f"(in /dev/shm, which must be writable and not full): "
                 f"{NO_SEMAPHORES.removesuffix(SERIAL)}"
             )
+        # No memmapping (tasks hold no large arrays), and a temporary folder named, so that
+        # joblib makes none: by default it makes one in /dev/shm as it starts, which a
+        # driver killed before it closes leaves behind.
         with joblib.parallel_config(
-            backend="loky", context=self.start_method, initializer=worker_initializer()
+            backend="loky",
+            context=self.start_method,
+            initializer=worker_initializer(),
+            max_nbytes=None,
+            temp_folder=tempfile.gettempdir(),
         ):
             parallel = joblib.Parallel(
                 n_jobs=self.workers, batch_size=1, return_as="generator_unordered"
@@ -187,3 +196,15 @@ class JoblibBackend(ProcessBackend):
             self._stop_executor()
         self._parallel.__exit__(None, None, None)
         self._parallel = None
+        remove_empty_folders()
+
+
+def remove_empty_folders() -> None:
+    """Remove the empty memmapping folders joblib made for this process: when a task raises,
+    joblib starts its pool again with its defaults (``abort_everything``), the settings in
+    ``_start`` lost, and the new pool makes one in /dev/shm that stopping it leaves."""
+    mark = f"joblib_memmapping_folder_{os.getpid()}_*"
+    for folder in {"/dev/shm", tempfile.gettempdir()}:
+        for path in glob.glob(os.path.join(folder, mark)):
+            with contextlib.suppress(OSError):  # not empty: in use by something else
+                os.rmdir(path)

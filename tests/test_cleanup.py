@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import psutil
 import pytest
 
+import backends
 from jobs.wordcount import WordCount
 from mapreduce import TaskError, run
 from tests.helpers import FailingMapper, alive
@@ -69,3 +71,21 @@ def test_a_buffer_freed_while_a_cut_read_holds_it_is_not_reported():
     assert stderr_of("quiet") == ""
     if sys.version_info >= (3, 14):  # what is hidden: Python 3.14 reports it
         assert "BufferError" in stderr_of("loud")
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm here")
+def test_joblib_leaves_no_folder_in_dev_shm_after_a_run_or_a_failed_one(corpus, tmp_path):
+    """joblib's default makes a memmapping folder in /dev/shm as its pool starts, named by its
+    driver's pid, and again when a task raises: a driver killed before it closes, or a pool
+    stopped at once, leaves it behind."""
+    mark = f"joblib_memmapping_folder_{os.getpid()}_"
+
+    def folders() -> list[str]:
+        return [name for name in os.listdir("/dev/shm") if name.startswith(mark)]
+
+    with backends.create("joblib", 2) as backend:
+        assert dict(run(WordCount(), [corpus], backend, splits=4).output)["alpha"] == 2000
+        assert not folders()  # none made while the pool is open
+        with pytest.raises(TaskError):
+            run(FailingMapper(str(tmp_path)), [corpus], backend, splits=4)
+    assert not folders()
