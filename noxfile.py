@@ -38,19 +38,29 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-@nox.session(name="tests-3.14", python="3.14", default=False)
-def tests_314(session: nox.Session) -> None:
-    """The test suite on a Python 3.14 of your own (python.org, pyenv, your distribution)."""
-    tests(session)
+DEBIAN = "tools/debian-python.sh"
+"""Runs a command on Debian unstable's Python 3.14 or 3.15, in a root it makes (as root; a few
+minutes the first time, then reused)."""
 
 
-@nox.session(name="tests-3.14-debian", python=False, default=False)
-def tests_314_debian(session: nox.Session) -> None:
-    """The test suite on Debian's Python 3.14, in a root that tools/python314-root.sh makes
-    (as root; a few minutes the first time, then reused)."""
-    root = "tools/python314-root.sh"
-    session.run(root, "python", "-c", DESCRIBE_INTERPRETER, external=True)
-    session.run(root, "python", "-m", "pytest", *session.posargs, external=True)
+def newer_python_sessions(version: str) -> None:
+    """``tests-VERSION`` on a Python of your own, ``tests-VERSION-debian`` on Debian's."""
+
+    def own(session: nox.Session) -> None:
+        tests(session)
+
+    def debian(session: nox.Session) -> None:
+        session.run(DEBIAN, version, "python", "-c", DESCRIBE_INTERPRETER, external=True)
+        session.run(DEBIAN, version, "python", "-m", "pytest", *session.posargs, external=True)
+
+    own.__doc__ = f"The test suite on a Python {version} of your own (python.org, pyenv, ...)."
+    debian.__doc__ = f"The test suite on Debian's Python {version}, in the root {DEBIAN} makes."
+    nox.session(name=f"tests-{version}", python=version, default=False)(own)
+    nox.session(name=f"tests-{version}-debian", python=False, default=False)(debian)
+
+
+for newer in ("3.14", "3.15"):
+    newer_python_sessions(newer)
 
 
 @nox.session(default=False)

@@ -1,33 +1,45 @@
 #!/bin/sh
-# A Debian unstable root with Python 3.14, to run this project's tests and study on 3.14.
+# Debian unstable's Pythons (3.14, 3.15) in a root of their own, to run this project's tests
+# and study on them.
 #
-#   tools/python314-root.sh                 make the root and the project's venv in it (once)
-#   tools/python314-root.sh COMMAND [ARG...] run COMMAND in the project folder inside the root,
-#                                           the venv's python first on PATH
+#   tools/debian-python.sh VERSION                 make the root and the project's venv for
+#                                                  Python VERSION (3.14 or 3.15) in it (once)
+#   tools/debian-python.sh VERSION COMMAND [ARG...] run COMMAND in the project folder inside
+#                                                  the root, that venv's python first on PATH
 #
-# Debian 12 has no Python 3.14 and unstable's binaries need a newer C library,
-# so they run in a root of their own: debootstrap --variant=minbase from the
+# Debian 12 has neither and unstable's binaries need a newer C library, so
+# they run in a root of their own: debootstrap --variant=minbase from the
 # machine's Debian mirror, signatures checked against the machine's archive
-# keyring (gpgv), into $MAPREDUCE_PY314_ROOT (default ~/.cache/mapreduce-study/
-# python3.14-root), outside the repository and reused by later runs.  Each run
-# mounts /proc, /sys and /dev/shm in it (process pools need them) and the
-# project at /project, copies in the machine's name resolution, CA
-# certificates and pip settings (pip fails on certificate checks without
-# them), and unmounts on exit.  It removes nothing outside its own folder.
-# It needs root (debootstrap, chroot, mount); with a Python 3.14 of your own,
-# run `nox -s tests-3.14` instead.
+# keyring (gpgv), into $MAPREDUCE_DEBIAN_ROOT (default ~/.cache/mapreduce-study/
+# debian-root), outside the repository and reused by later runs; each version
+# has its venv there, /opt/venv-VERSION.  Each run mounts /proc, /sys and
+# /dev/shm in it (process pools need them) and the project at /project, and
+# copies in the machine's name resolution, CA certificates and pip settings
+# (pip fails on certificate checks without them); the mounts, and a /tmp of
+# its own, are in a mount namespace of the run's own (unshare), so that runs
+# side by side do not meet and nothing stays mounted after.  It removes
+# nothing outside its own folder.  It needs root
+# (debootstrap, chroot, mount); with a Python of your own, run
+# `nox -s tests-VERSION` instead.
 set -eu
 
-ROOT=${MAPREDUCE_PY314_ROOT:-$HOME/.cache/mapreduce-study/python3.14-root}
+VERSIONS="3.14 3.15"
+ROOT=${MAPREDUCE_DEBIAN_ROOT:-$HOME/.cache/mapreduce-study/debian-root}
 PROJECT=$(cd "$(dirname "$0")/.." && pwd)
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-PACKAGES=python3.14,python3.14-venv,ca-certificates,git
+PACKAGES=python3.14,python3.14-venv,python3.15,python3.15-venv,ca-certificates,git
 EXTRAS=dev,dask,plots
 
-say() { echo "python314-root: $*" >&2; }
+say() { echo "debian-python: $*" >&2; }
 fail() { say "error: $*"; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, chroot and mount); with a Python 3.14 of your own, run: nox -s tests-3.14"
+VERSION=${1:-}
+case " $VERSIONS " in
+    *" $VERSION "*) shift ;;
+    *) fail "the first argument is the Python version, one of: $VERSIONS (got '$VERSION')" ;;
+esac
+VENV=/opt/venv-$VERSION
+[ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, chroot and mount); with a Python $VERSION of your own, run: nox -s tests-$VERSION"
 [ "$(uname -s)" = Linux ] || fail "needs Linux (debootstrap and chroot)"
 CHROOT=$(command -v chroot) || fail "needs chroot (coreutils)"
 
@@ -51,7 +63,7 @@ make_root() {
         say "warning: no $KEYRING: the archive's signatures cannot be checked"
         check=--no-check-gpg
     fi
-    say "making a Debian unstable root with Python 3.14 in $ROOT (a few minutes, once)"
+    say "making a Debian unstable root with Python $(echo "$VERSIONS" | sed 's/ / and /') in $ROOT (a few minutes, once)"
     rm -rf "$ROOT.partial"
     mkdir -p "$(dirname "$ROOT")"
     debootstrap --variant=minbase --include="$PACKAGES" "$check" sid "$ROOT.partial" "$(mirror)" >&2 \
@@ -89,51 +101,46 @@ copy_settings() {
     return 0
 }
 
-MOUNTED=""
-mount_once() {  # mount_once TARGET MOUNT-ARGS...: mount unless mounted, unmount on exit
-    target=$1
-    shift
-    mkdir -p "$target"
-    if ! mountpoint -q "$target"; then
-        mount "$@" "$target"
-        MOUNTED="$target $MOUNTED"
-    fi
-}
-unmount_all() {
-    for target in $MOUNTED; do
-        umount -l "$target" || true
-    done
-}
-
 inside() {  # run a command in the root, in /project, with a clean environment
-    env -i HOME=/root LANG=C.UTF-8 PATH=/opt/venv/bin:/usr/local/bin:/usr/bin:/bin \
+    env -i HOME=/root LANG=C.UTF-8 PATH=$VENV/bin:/usr/local/bin:/usr/bin:/bin \
         PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 \
         PIP_DEFAULT_TIMEOUT="${PIP_DEFAULT_TIMEOUT:-60}" CI="${CI:-}" TERM="${TERM:-dumb}" \
         "$CHROOT" "$ROOT" /bin/sh -c 'cd /project && exec "$@"' sh "$@"
 }
 
 make_venv() {
-    # the project and its extras in /opt/venv; again only when pyproject.toml changes
+    # the project and its extras in the version's venv; again only when pyproject.toml changes
     stamp=$(sha256sum "$PROJECT/pyproject.toml" | cut -d' ' -f1)
-    [ "$(cat "$ROOT/opt/venv/.installed" 2>/dev/null)" = "$stamp" ] && return
-    say "installing the project into the root's venv (/opt/venv)"
-    [ -x "$ROOT/opt/venv/bin/python" ] || inside python3.14 -m venv /opt/venv
+    [ "$(cat "$ROOT$VENV/.installed" 2>/dev/null)" = "$stamp" ] && return
+    say "installing the project into the root's venv for Python $VERSION ($VENV)"
+    [ -x "$ROOT$VENV/bin/python" ] || inside "python$VERSION" -m venv "$VENV"
     inside python -m pip install -q --upgrade pip >&2
     inside python -m pip install -q -e ".[$EXTRAS]" nox >&2
-    echo "$stamp" > "$ROOT/opt/venv/.installed"
+    echo "$stamp" > "$ROOT$VENV/.installed"
 }
 
+if [ -z "${DEBIAN_PYTHON_MOUNTS:-}" ]; then
+    # a mount namespace of its own: what it mounts is this run's alone, and goes with it
+    command -v unshare >/dev/null || fail "needs unshare (util-linux)"
+    DEBIAN_PYTHON_MOUNTS=1 exec unshare --mount --propagation private "$0" "$VERSION" "$@"
+fi
+mkdir -p "$(dirname "$ROOT")"
+exec 9>"$ROOT.lock"
+flock 9  # one run at a time makes or changes the root; any number run in it
 make_root
 copy_settings
-trap unmount_all EXIT INT TERM HUP
-mount_once "$ROOT/proc" -t proc proc
-mount_once "$ROOT/sys" -t sysfs sysfs
-mount_once "$ROOT/dev/shm" -t tmpfs tmpfs
-mount_once "$ROOT/project" --bind "$PROJECT"
+for target in proc sys dev/shm tmp project; do mkdir -p "$ROOT/$target"; done
+mount -t proc proc "$ROOT/proc"
+mountpoint -q "$ROOT/sys" || mount -t sysfs sysfs "$ROOT/sys"  # once per root is enough
+mount -t tmpfs tmpfs "$ROOT/dev/shm"
+mount -t tmpfs tmpfs "$ROOT/tmp"
+mount --bind "$PROJECT" "$ROOT/project"
 add_packages
 make_venv
+flock -u 9
+exec 9>&-
 if [ $# -eq 0 ]; then
-    say "ready: $(inside python --version) in $ROOT; run a command with: $0 COMMAND"
+    say "ready: $(inside python --version) in $ROOT; run a command with: $0 $VERSION COMMAND"
 else
     inside "$@"
 fi
