@@ -100,12 +100,16 @@ class JoblibBackend(ProcessBackend):
         # No memmapping (tasks hold no large arrays), and a temporary folder named, so that
         # joblib makes none: by default it makes one in /dev/shm as it starts, which a
         # driver killed before it closes leaves behind.
+        try:
+            folder = tempfile.gettempdir()
+        except OSError:  # it writes there to choose: not under a descriptor limit, say
+            folder = None  # joblib's default, and its own error for what is short
         with joblib.parallel_config(
             backend="loky",
             context=self.start_method,
             initializer=worker_initializer(),
             max_nbytes=None,
-            temp_folder=tempfile.gettempdir(),
+            temp_folder=folder,
         ):
             parallel = joblib.Parallel(
                 n_jobs=self.workers, batch_size=1, return_as="generator_unordered"
