@@ -45,13 +45,15 @@ class Stream:
         self.read, self.write = os.pipe()
         self.lock = threading.Lock()
         self.pending = bytearray()
-        """Read and not yet passed on: a tail that may begin ``mark``, or what came after
-        the mark that stopped the thread."""
+        """Read and not yet passed on: a tail that may begin the next mark, or what came
+        after the mark that stopped the thread."""
         self.held = bytearray()
         self.holding = False
         self.stopping = False
-        self.mark = b""
-        self.reached = threading.Event()
+        self.marks: list[tuple[bytes, threading.Event]] = []
+        """The marks written to the pipe and not yet read, in order, each with the event set
+        when it is: one the driver stopped waiting for (a thread slow to be scheduled) is
+        still taken out, never passed on as output."""
         self.thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -86,24 +88,23 @@ class Stream:
             data = os.read(self.read, CHUNK)
 
     def step(self) -> bool:
-        """Pass on what is pending up to the awaited mark, if any; whether to stop."""
-        if not self.mark:
-            self.dispatch(self.pending)
-            self.pending.clear()
-            return False
-        before, found, after = bytes(self.pending).partition(self.mark)
-        if not found:  # keep what may be the mark's first bytes
-            keep = len(self.mark) - 1
-            self.dispatch(self.pending[:-keep])
-            del self.pending[:-keep]
-            return False
-        self.dispatch(before)
-        self.pending[:] = after
-        self.mark = b""
-        self.reached.set()
-        if self.stopping:
-            self.thread = None  # under the lock: a start from now on makes a new one
-            return True
+        """Pass on what is pending up to the next mark, taking the marks out; whether to
+        stop."""
+        while self.marks:
+            mark, reached = self.marks[0]
+            before, found, after = bytes(self.pending).partition(mark)
+            if not found:  # keep what may be the mark's first bytes
+                keep = len(mark) - 1
+                self.dispatch(self.pending[:-keep])
+                del self.pending[:-keep]
+                return False
+            self.dispatch(before)
+            self.pending[:] = after
+            self.marks.pop(0)
+            reached.set()
+            if self.stopping and not self.marks:
+                self.thread = None  # under the lock: a start from now on makes a new one
+                return True
         self.dispatch(self.pending)
         self.pending.clear()
         return False
@@ -116,11 +117,14 @@ class Stream:
 
     def settle(self) -> None:
         """Wait until everything written to the pipe before now is passed on (or held)."""
+        entry = (b"\0relay-" + os.urandom(8).hex().encode() + b"\0", threading.Event())
         with self.lock:
-            self.mark = b"\0relay-" + os.urandom(8).hex().encode() + b"\0"
-            self.reached.clear()
-        write_all(self.write, self.mark)
-        self.reached.wait(SETTLE_SECONDS)
+            self.marks.append(entry)
+        if not write_all(self.write, entry[0]):
+            with self.lock:  # a mark that never reaches the pipe is not waited for
+                self.marks.remove(entry)
+            return
+        entry[1].wait(SETTLE_SECONDS)
 
     def hold(self) -> None:
         """Hold what comes from now on."""
@@ -139,11 +143,15 @@ class Stream:
                 write_all(self.fd, held)
 
 
-def write_all(fd: int, data: bytes) -> None:
-    """Write ``data`` to ``fd``; a reader that went away (a closed terminal) takes nothing."""
-    with contextlib.suppress(OSError):
+def write_all(fd: int, data: bytes) -> bool:
+    """Write ``data`` to ``fd``; whether it all went (a reader that went away, a closed
+    terminal, takes nothing)."""
+    try:
         while data:
             data = data[os.write(fd, data) :]
+    except OSError:
+        return False
+    return True
 
 
 _streams: list[Stream] | None = None

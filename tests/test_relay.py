@@ -3,10 +3,14 @@ while workers start leaves the driver's own standard output and error where they
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 
 import pytest
+
+from backends import relay
 
 STARTS = 400
 """Starts interrupted, each at a moment drawn at random."""
@@ -54,3 +58,36 @@ def test_a_ctrl_c_at_any_moment_of_a_start_leaves_the_drivers_output_where_it_wa
     assert done.stdout == ""
     count = int(done.stderr.removeprefix("interrupted ").strip())
     assert STARTS // 4 < count <= STARTS, "the signals did not come while the starts ran"
+
+
+def test_marks_the_driver_stopped_waiting_for_never_reach_the_output(monkeypatch):
+    """On a loaded machine the relay's thread may come to a mark after ``settle`` gave up
+    waiting for it: the mark is still taken out of what is passed on."""
+    target_read, target = os.pipe()
+    stream = relay.Stream(target)
+    received = bytearray()
+
+    def read_all() -> None:
+        for chunk in iter(lambda: os.read(target_read, 65_536), b""):
+            received.extend(chunk)
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    sent = b""
+    try:
+        stream.start()
+        monkeypatch.setattr(relay, "SETTLE_SECONDS", 0)  # give up at once: marks go stale
+        for number in range(300):
+            line = f"line {number}\n".encode()
+            relay.write_all(stream.write, line)
+            sent += line
+            stream.settle()
+        monkeypatch.setattr(relay, "SETTLE_SECONDS", 30)
+        stream.stop()  # waits for its own mark, after every stale one
+        assert stream.thread is None and not stream.marks
+    finally:
+        stream.close()
+        os.close(target)
+        reader.join(30)
+        os.close(target_read)
+    assert bytes(received) == sent
