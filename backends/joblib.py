@@ -69,6 +69,8 @@ class JoblibBackend(ProcessBackend):
     exits_when_idle = True  # loky's workers end after long idle, and are started again
     _parallel: joblib.Parallel | None = None
     _lost: WorkerLost | None = None
+    _folder: str | None = None
+    """The temporary folder joblib was given (``tempfile``'s, if it could choose one)."""
     """The dead worker the watching thread found, for ``run`` to raise."""
 
     def default_start_method(self) -> str:
@@ -104,6 +106,7 @@ class JoblibBackend(ProcessBackend):
             folder = tempfile.gettempdir()
         except OSError:  # it writes there to choose: not under a descriptor limit, say
             folder = None  # joblib's default, and its own error for what is short
+        self._folder = folder
         with joblib.parallel_config(
             backend="loky",
             context=self.start_method,
@@ -200,15 +203,15 @@ class JoblibBackend(ProcessBackend):
             self._stop_executor()
         self._parallel.__exit__(None, None, None)
         self._parallel = None
-        remove_empty_folders()
+        remove_empty_folders(self._folder)
 
 
-def remove_empty_folders() -> None:
+def remove_empty_folders(folder: str | None) -> None:
     """Remove the empty memmapping folders joblib made for this process: when a task raises,
     joblib starts its pool again with its defaults (``abort_everything``), the settings in
     ``_start`` lost, and the new pool makes one in /dev/shm that stopping it leaves."""
     mark = f"joblib_memmapping_folder_{os.getpid()}_*"
-    for folder in {"/dev/shm", tempfile.gettempdir()}:
-        for path in glob.glob(os.path.join(folder, mark)):
+    for place in {"/dev/shm", folder or "/dev/shm"}:  # the folder ``_start`` named, no new choice
+        for path in glob.glob(os.path.join(place, mark)):
             with contextlib.suppress(OSError):  # not empty: in use by something else
                 os.rmdir(path)
