@@ -81,15 +81,24 @@ class WorkerLost(RuntimeError):
 
 
 @contextlib.contextmanager
-def broken_pool_is_worker_lost(backend: str) -> Iterator[None]:
+def broken_pool_is_worker_lost(backend: Backend) -> Iterator[None]:
     """Turn an executor broken by a dead worker (``BrokenProcessPool``, loky's
-    ``TerminatedWorkerError``) into ``WorkerLost``."""
+    ``TerminatedWorkerError``) into ``WorkerLost``, and so the errors of starting a worker
+    that died as it started: with ``forkserver`` and ``spawn`` the driver writes each new
+    process what it is to run, and that write breaks (``BrokenPipeError``) if the process
+    died before it read it, or finds the executor's pipes closed under it (``OSError``) if
+    the executor's thread has meanwhile found a worker dead and broken the executor."""
     try:
         yield
     except BrokenExecutor as exc:
         if out_of_memory(exc):  # the driver could not take a result in: no worker died
             raise
-        raise WorkerLost(f"a {backend} worker died: {one_line(exc)}") from exc
+        raise WorkerLost(f"a {backend.name} worker died: {one_line(exc)}") from exc
+    except OSError as exc:
+        lost = backend.ended()
+        if lost is None and not isinstance(exc, BrokenPipeError):
+            raise
+        raise WorkerLost(f"{lost or f'a {backend.name} worker died as it started'}") from exc
 
 
 def out_of_memory(exc: BaseException) -> bool:
@@ -388,6 +397,10 @@ class Backend(abc.ABC):
     def check(self) -> None:
         """Raise ``WorkerLost`` if a worker died holding a task whose future will never say so."""
 
+    def ended(self) -> WorkerLost | None:
+        """A ``WorkerLost`` naming a worker process that has ended, if one has."""
+        return None
+
     @property
     def runs_apart(self) -> bool:
         """Whether ``submit`` starts a task apart from the caller (in a thread or a process),
@@ -426,7 +439,8 @@ class Backend(abc.ABC):
             holding = held_back(*self.held_while_starting, blocked=self.blocked_while_starting)
             with holding, relayed:
                 try:
-                    self._start()
+                    with broken_pool_is_worker_lost(self):
+                        self._start()
                     self._warm_up()
                 except Exception:
                     self._undo_start()  # in the relay: what stopping prints is dropped too
@@ -567,16 +581,22 @@ class ProcessBackend(Backend):
         itself may not (``Pool`` never does; an executor whose manager thread is stuck
         reading half a message the worker sent as it died does not).  Raise ``PoolBroken``
         if a thread of the library's that the pool needs has died."""
-        for process in self.processes():
-            code = process.exitcode
-            if code is not None and not (self.exits_when_idle and code == 0):
-                raise WorkerLost(f"{self.name} worker {process.pid} {describe_exit(code)}")
+        lost = self.ended()
+        if lost is not None:
+            raise lost
         for thread in self.threads():
             WATCHED.add(thread)
             if not thread.is_alive():
                 cause = DEATHS.get(thread)
                 died = f"the {self.name} backend's thread {thread.name!r} died"
                 raise PoolBroken(f"{died}: {one_line(cause)}" if cause else died) from cause
+
+    def ended(self) -> WorkerLost | None:
+        for process in self.processes():
+            code = process.exitcode
+            if code is not None and not (self.exits_when_idle and code == 0):
+                return WorkerLost(f"{self.name} worker {process.pid} {describe_exit(code)}")
+        return None
 
     def _warm_up(self) -> None:
         """Run empty tasks until every worker process has answered one.

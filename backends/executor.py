@@ -27,7 +27,7 @@ class ExecutorBackend(Backend):
         futures: dict[Future, int] = {}
         try:
             # submit too raises BrokenProcessPool, when a worker died between two runs
-            with broken_pool_is_worker_lost(self.name):
+            with broken_pool_is_worker_lost(self):
                 for index, task in enumerate(tasks):
                     futures[self._executor.submit(fn, task)] = index
                 pending = set(futures)
@@ -43,7 +43,7 @@ class ExecutorBackend(Backend):
     def submit(self, fn: Callable[[T], R], task: T) -> Future:
         if self._executor is None:
             raise RuntimeError(f"{self!r} is not open")
-        with broken_pool_is_worker_lost(self.name):
+        with broken_pool_is_worker_lost(self):
             return self._executor.submit(fn, task)
 
     def _stop(self) -> None:

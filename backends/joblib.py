@@ -131,7 +131,7 @@ class JoblibBackend(ProcessBackend):
             raise RuntimeError(f"{self!r} is not open")
         calls = (joblib.delayed(functools.partial(call_indexed, fn))(t) for t in enumerate(tasks))
         try:
-            with broken_pool_is_worker_lost(self.name), self._watched():
+            with broken_pool_is_worker_lost(self), self._watched():
                 yield from self._parallel(calls)
         except Exception as exc:
             if self._lost is None:
@@ -191,7 +191,7 @@ class JoblibBackend(ProcessBackend):
             raise RuntimeError(f"{self!r} is not open")
         if not self.runs_apart:
             return super().submit(fn, task)
-        with broken_pool_is_worker_lost(self.name):
+        with broken_pool_is_worker_lost(self):
             return self._executor.submit(fn, task)
 
     def _stop(self) -> None:

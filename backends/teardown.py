@@ -64,9 +64,10 @@ def stop_processes(processes: Iterable[BaseProcess], grace: float = STOP_GRACE_S
     """Ask each process to stop (SIGTERM), then kill (SIGKILL) those still there after ``grace``.
 
     A frozen worker (SIGSTOP) or one that ignores SIGTERM cannot hold up a
-    close: SIGKILL ends a stopped process too.
+    close: SIGKILL ends a stopped process too.  A process whose start failed
+    (it died before it read what it was to run) has no pid, and nothing to stop.
     """
-    alive = [p for p in processes if p.exitcode is None]
+    alive = [p for p in processes if p.pid is not None and p.exitcode is None]
     for process in alive:
         send(process, signal.SIGTERM)
     deadline = time.monotonic() + grace

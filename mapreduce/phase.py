@@ -310,7 +310,7 @@ class Watch:
                 self.waiting.append(execution.index)
             return
         try:
-            with broken_pool_is_worker_lost(self.backend.name):
+            with broken_pool_is_worker_lost(self.backend):
                 output = future.result()
         except WorkerLost:
             raise

@@ -6,11 +6,15 @@ counters, and that no worker process, output file or temporary file is left.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing.forkserver
+import multiprocessing.util
 import os
 import re
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -18,6 +22,7 @@ import pytest
 
 import backends
 from backends import Backend
+from backends.base import START_ATTEMPTS
 from jobs.fetch import Fetch
 from jobs.wordcount import WordCount
 from mapreduce import JobError, MapReduceError, TaskError, driver, run
@@ -108,6 +113,101 @@ def test_a_pool_that_loses_a_worker_each_time_it_starts_fails_in_one_line(corpus
         r"killed by SIGKILL$",
     ):
         run(WordCount(), [str(corpus)], LosesWorkersAtStart(workers=2, losses=3))
+    assert children() <= before
+
+
+class KillsNewProcesses:
+    """SIGKILLs each of the first ``count`` processes that ``forkserver`` or ``spawn`` makes,
+    the moment it exists: before it read what it is to run, which the driver is about to
+    write it."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.killed: list[int] = []
+
+    def kill(self, pid: int) -> None:
+        """Kill ``pid`` and wait until it is dead, its end of the pipe closed."""
+        if len(self.killed) < self.count:
+            os.kill(pid, signal.SIGKILL)
+            wait_for(lambda: not alive(pid), f"process {pid} to die")
+            self.killed.append(pid)
+
+    def spawned(self, real: Callable[..., int]) -> Callable[..., int]:
+        def spawn(path: bytes, args: list[bytes], fds: object) -> int:
+            pid = real(path, args, fds)
+            if any("spawn_main" in os.fsdecode(arg) for arg in args):  # not a helper
+                self.kill(pid)
+            return pid
+
+        return spawn
+
+    def forked(self, real: Callable[..., tuple[int, int]]) -> Callable[..., tuple[int, int]]:
+        def connect(fds: object) -> tuple[int, int]:
+            multiprocessing.forkserver.ensure_running()
+            server = psutil.Process(multiprocessing.forkserver._forkserver._forkserver_pid)
+            before = {child.pid for child in server.children()}
+            pipes = real(fds)
+            new: list[int] = []
+            wait_for(lambda: new.extend({c.pid for c in server.children()} - before) or new,
+                     "the forkserver's new process")  # fmt: skip
+            self.kill(new[0])
+            return pipes
+
+        return connect
+
+
+@pytest.fixture
+def killer(monkeypatch) -> KillsNewProcesses:
+    """Kills the next ``killer.count`` workers that ``forkserver`` or ``spawn`` makes."""
+    found = KillsNewProcesses(count=0)
+    forkserver, util = multiprocessing.forkserver, multiprocessing.util
+    monkeypatch.setattr(
+        forkserver, "connect_to_new_process", found.forked(forkserver.connect_to_new_process)
+    )
+    monkeypatch.setattr(util, "spawnv_passfds", found.spawned(util.spawnv_passfds))
+    return found
+
+
+NEW_PROCESS_METHODS = [
+    m for m in ("forkserver", "spawn") if m in multiprocessing.get_all_start_methods()
+]
+"""The start methods whose workers the driver writes what to run, once they exist."""
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("name", ["pool", "futures"])
+@pytest.mark.parametrize("start_method", NEW_PROCESS_METHODS)
+def test_workers_killed_before_they_read_their_start_are_lost_and_replaced(
+    name, start_method, corpus, killer
+):
+    """Every process a start or a restart makes may die before it reads a byte: the driver's
+    write to it breaks, or the pool's pipes close under it; either is a lost worker."""
+    killer.count = START_ATTEMPTS - 1
+    before = children()
+    result = run(WordCount(), [str(corpus)], name, workers=2, splits=4, start_method=start_method)
+    assert "".join(result.lines()) == expected(LINES)
+    assert len(killer.killed) == killer.count
+    assert children() <= before
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+@pytest.mark.parametrize("start_method", NEW_PROCESS_METHODS)
+def test_a_worker_pool_starts_for_a_dead_one_may_die_before_it_reads_its_start(
+    start_method, killer
+):
+    """``Pool`` replaces a dead worker from a thread of its own; that start may fail too (the
+    thread dies of it, which pytest reports in place of the backend's hook), and the pool
+    still stops, and starts again."""
+    before = children()
+    with backends.create("pool", 2, start_method=start_method) as backend:
+        killer.count = 1
+        os.kill(next(iter(backend.worker_pids)), signal.SIGKILL)
+        wait_for(lambda: killer.killed, "the pool's replacement worker")
+        with contextlib.suppress(backends.WorkerLost):  # none if no task was on the dead one
+            list(backend.run(abs, range(4)))
+        backend.restart()
+        assert sorted(result for _, result in backend.run(abs, range(-2, 2))) == [0, 1, 1, 2]
     assert children() <= before
 
 

@@ -517,11 +517,12 @@ def test_a_result_the_driver_had_no_memory_to_take_in_is_out_of_memory_not_a_los
         text = "".join(traceback.format_exception(exc))
     broken = BrokenProcessPool("A result has failed to un-serialize.")
     broken.__cause__ = _RemoteTraceback(f"{text}when unpickling a result\n")
-    with pytest.raises(BrokenProcessPool), broken_pool_is_worker_lost("joblib"):
+    joblib = backends.create("joblib", 1)
+    with pytest.raises(BrokenProcessPool), broken_pool_is_worker_lost(joblib):
         raise broken
-    message = str(failure("sort", "map", backends.create("joblib", 1), broken))
+    message = str(failure("sort", "map", joblib, broken))
     assert message.endswith(f"un-serialize., from MemoryError; {MEMORY_HINT}"), message
-    with pytest.raises(backends.WorkerLost), broken_pool_is_worker_lost("joblib"):
+    with pytest.raises(backends.WorkerLost), broken_pool_is_worker_lost(joblib):
         raise BrokenProcessPool("A process in the executor was terminated abruptly")
 
 
