@@ -43,6 +43,15 @@ def connected_workers(address: str) -> dict[str, dict]:
         return client.scheduler_info()["workers"]
 
 
+def scheduler_address(path: Path) -> str | None:
+    """The address in the scheduler's file, once the file is written whole (it exists, empty,
+    for a moment first)."""
+    try:
+        return json.loads(path.read_text())["address"]
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return None
+
+
 @pytest.fixture
 def cluster(tmp_path):
     """A scheduler and two nanny-less workers (a killed one stays dead); stopped afterwards."""
@@ -55,8 +64,8 @@ def cluster(tmp_path):
         )
     ]
     try:
-        wait_for(scheduler_file.exists, "the scheduler's start")
-        address = json.loads(scheduler_file.read_text())["address"]
+        wait_for(lambda: scheduler_address(scheduler_file), "the scheduler's start")
+        address = scheduler_address(scheduler_file)
         for _ in range(2):
             processes.append(
                 dask_command("worker", address, *common, "--nthreads", "1", "--no-nanny", env=env)
