@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from compare.analyse.analysis import Analysis
+from compare.analyse.headline import headline_cells
 from compare.analyse.statistics import Interval, speedup_text
 from compare.measure.results import read_json
-from compare.render.tables import Table, headline_cells
+from compare.render.tables import Table
 
 Key = tuple[str, str]
 """A headline speedup: the job and the role of its cell (``best process``, ...)."""

@@ -28,6 +28,9 @@ class Sample:
     faults: dict[str, int] = field(default_factory=dict)
     """The driver's counts of what it did about slow and lost workers (``FAULTS``), in the
     straggler experiment."""
+    invocation: int = 0
+    """The fresh process it was measured in (``compare.measure.invocations``); 0 for the
+    study's own."""
 
 
 @dataclass
@@ -70,8 +73,25 @@ class Cell:
 
     @property
     def ratios(self) -> list[float]:
-        """Each sample's paired speedup: its round's sequential time over its own."""
-        return [s.paired_sequential / s.wall for s in self.samples if s.paired_sequential]
+        """Each paired speedup of the study's own process (its round's sequential time over
+        the sample's), not those of the fresh processes it was measured in again."""
+        return [
+            s.paired_sequential / s.wall
+            for s in self.samples
+            if s.paired_sequential and not s.invocation
+        ]
+
+    @property
+    def invocation_values(self) -> list[float]:
+        """The median paired ratio of each fresh process the cell was measured in
+        (``compare.measure.invocations``), where most of the variance between runs lies;
+        empty if it was measured in the study's process alone."""
+        apart: dict[int, list[float]] = {}
+        for sample in self.samples:
+            if sample.invocation and sample.paired_sequential:
+                ratio = sample.paired_sequential / sample.wall
+                apart.setdefault(sample.invocation, []).append(ratio)
+        return [statistics.median(ratios) for ratios in apart.values()]
 
     @property
     def cpu_utilization(self) -> float:

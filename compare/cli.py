@@ -10,6 +10,7 @@ several runs (say, one per Python version) side by side.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import random
 import shlex
@@ -24,12 +25,13 @@ from backends.base import STOPPING_SIGNALS
 from compare.analyse.analysis import Analysis
 from compare.analyse.checks import check_copies
 from compare.analyse.findings import findings
-from compare.analyse.statistics import SEED
+from compare.analyse.headline import headline_cells
 from compare.cells import Cell
 from compare.design import experiments
 from compare.design.datasets import Dataset, given
 from compare.design.presets import PRESETS, Preset
 from compare.measure.environment import collect_environment
+from compare.measure.invocations import measure_apart
 from compare.measure.progress import StudyProgress
 from compare.measure.results import write_csv, write_json
 from compare.measure.rounds import ExtraTime, batches, measure, measure_wide, too_wide
@@ -52,6 +54,9 @@ INCOMPLETE_TEXT = (
 )
 
 TABLE_SUFFIX = {"latex": "tex", "latex_booktabs": "tex", "latex_raw": "tex", "html": "html"}
+
+ORDER_SEED = 20261125
+"""Seeds the shuffled order of the cells in each round, so that a study can be run again."""
 
 
 def study_files() -> list[str]:
@@ -82,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--repeat", type=positive_int, help="timed runs per cell (default: the preset's)"
+    )
+    parser.add_argument(
+        "--invocations",
+        type=int,
+        help="fresh processes the headline's cells are measured in again (default: the "
+        "preset's; 0: none)",
+    )
+    parser.add_argument(
+        "--invocation-rounds",
+        type=positive_int,
+        help="rounds in each of those processes (default: the preset's)",
     )
     parser.add_argument(
         "--input",
@@ -143,7 +159,7 @@ def run_study(cells: Sequence[Cell], preset: Preset, repeat: int) -> None:
     straggling = [c for c in cells if c.experiment == "stragglers"]
     planned = batches([c for c in cells if c.experiment != "stragglers"])
     progress = StudyProgress(planned, repeat, later=len(straggling) * repeat)
-    extra, rng = ExtraTime(preset.extra_seconds), random.Random(SEED)
+    extra, rng = ExtraTime(preset.extra_seconds), random.Random(ORDER_SEED)
     for batch in planned:
         if any(cell.backend == experiments.BEST_PROCESS for cell in batch.cells):
             experiments.choose_best_process(cells, Analysis(cells).speedup)
@@ -154,6 +170,10 @@ def run_study(cells: Sequence[Cell], preset: Preset, repeat: int) -> None:
     if preset.extra_rounds and wide:
         progress.say(f"extra rounds for the {len(wide)} cells whose interval is over 10% wide")
         measure_wide(planned, preset.extra_rounds, extra, rng)
+    if preset.invocations:
+        headline = [cell for *_, cell in headline_cells(Analysis(cells)) if not cell.error]
+        rounds = preset.invocation_rounds
+        measure_apart(batches(headline), preset.invocations, rounds, ORDER_SEED, progress.say)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,6 +203,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "give it with --input FILE..."
         )
     repeat = args.repeat or preset.repeat
+    if args.invocations is not None or args.invocation_rounds:
+        if args.invocations is not None and args.invocations < 0:
+            return usage_error(f"--invocations must be 0 or more, not {args.invocations}")
+        preset = dataclasses.replace(
+            preset,
+            invocations=preset.invocations if args.invocations is None else args.invocations,
+            invocation_rounds=args.invocation_rounds or preset.invocation_rounds,
+        )
     folder = args.output or Path("results") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     try:  # before the study runs, not after: both folders must be writable
         for writable in (folder, data_dir()):
@@ -226,6 +254,8 @@ def study(
         "preset_description": preset.description,
         "repeat": repeat,
         "extra_rounds": preset.extra_rounds,
+        "invocations": preset.invocations,
+        "invocation_rounds": preset.invocation_rounds,
         "environment": environment,
         "datasets": list(described.values()),
         "checks": [check for dataset in real if (check := check_copies(analysis, dataset))],

@@ -17,7 +17,10 @@ from compare.design.datasets import stdlib
 from compare.design.presets import PRESETS
 from compare.measure.results import read_json
 
-QUICK = ["--jobs", "wordcount,pi", "--repeat", "2", "--no-sweeps", "--workers", "1,2"]
+QUICK = [
+    "--jobs", "wordcount,pi", "--repeat", "2", "--no-sweeps", "--workers", "1,2",
+    "--invocations", "1",
+]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

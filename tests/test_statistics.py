@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 
-from compare.analyse.analysis import Analysis
+import pytest
+
+from compare.analyse.analysis import Analysis, paired_interval
 from compare.analyse.findings import findings
 from compare.analyse.statistics import (
+    CONFIDENCE,
     Interval,
     leaders,
     median_interval,
     speedup_text,
     suspect,
+    value_range,
 )
 from compare.cells import Cell, Sample
 from compare.render.tables import all_tables
@@ -23,7 +28,50 @@ def test_the_interval_holds_the_median_and_lies_within_the_samples():
     interval = median_interval(values)
     assert interval.median == statistics.median(values)
     assert min(values) <= interval.low <= interval.median <= interval.high <= max(values)
-    assert median_interval(values) == interval  # seeded: a report is reproducible
+
+
+def test_an_interval_is_the_narrowest_pair_of_order_statistics_that_reaches_95_percent():
+    """Its level is the binomial one, counted here from every way the values can fall on
+    either side of the median: a range of 3 holds it 75% of the time."""
+    for count in range(3, 16):
+        values = [float(i) for i in range(count)]
+        interval = median_interval(values)
+        depth = int(interval.low) + 1
+        assert interval.high == count - depth  # symmetric: x(j) and x(n+1-j)
+        # the interval misses the median when j or more values fall on one side of it
+        misses = sum(
+            1
+            for signs in itertools.product((0, 1), repeat=count)
+            if sum(signs) < depth or count - sum(signs) < depth
+        )
+        assert math.isclose(interval.level, 1 - misses / 2**count)
+        deeper = 1 - 2 * sum(math.comb(count, i) for i in range(depth + 1)) / 2**count
+        assert interval.level >= CONFIDENCE > deeper or (depth == 1 and count < 6)
+    assert median_interval([3.0, 1.0, 2.0]).label == "75%"
+    assert median_interval([float(i) for i in range(6)]).label == "96%"
+
+
+def test_rounds_of_one_process_give_their_range_and_claim_no_level():
+    interval = value_range([1.80, 1.84, 1.79, 1.90])
+    assert (interval.low, interval.high, interval.level) == (1.79, 1.90, None)
+    assert speedup_text(interval) == "1.82x faster [1.79, 1.90] range of 4 runs"
+
+
+def test_a_cell_measured_in_fresh_processes_takes_one_value_per_invocation():
+    """Its rounds inside one invocation share that invocation's offset: they are one value."""
+    ratios = {1: [1.9, 1.8], 2: [1.5, 1.6, 1.7], 3: [2.0], 4: [1.2, 1.0], 5: [1.9], 6: [1.8]}
+    samples = [Sample(1.0, 1.0, {}, "same", 1.0)] * 3  # the study's own rounds: left out
+    samples += [
+        Sample(1 / r, 1.0, {}, "same", 1.0, invocation=number)
+        for number, values in ratios.items()
+        for r in values
+    ]
+    pool = Cell("matrix", "pi", "pi", 100, "pool", 2, samples=samples)
+    medians = [statistics.median(values) for values in ratios.values()]
+    assert sorted(pool.invocation_values) == pytest.approx(sorted(medians))
+    interval = paired_interval(pool, None)
+    assert interval == median_interval(pool.invocation_values)
+    assert (interval.low, interval.high, interval.label) == pytest.approx((1.1, 2.0, "96%"))
 
 
 def test_too_few_pairs_give_no_interval_and_no_claim():
@@ -59,7 +107,11 @@ def test_a_tie_is_reported_as_a_tie_and_a_clear_win_as_a_win():
 def test_values_a_correct_run_cannot_give_are_suspect():
     fast = Interval(1.44, 1.40, 1.50)
     assert "one worker" in suspect(fast, 1, "joblib", "cpu", 1.0, 2)
-    assert "threads" in suspect(fast, 2, "threads", "cpu", 1.0, 2)
+    assert "at 100% CPU" in suspect(fast, 2, "threads", "cpu", 1.0, 2)
+    barely = Interval(1.05, 1.03, 1.07)  # beyond its interval, however little: not physics
+    assert "threads faster than sequential" in suspect(barely, 2, "threads", "cpu", 1.02, 2)
+    assert suspect(Interval(1.02, 0.97, 1.07), 2, "threads", "cpu", 1.0, 2) is None  # noise
+    assert suspect(Interval(1.9, 1.8, 2.0), 2, "threads", "cpu", 1.9, 2) is None  # no GIL
     assert suspect(fast, 2, "threads", "io", 0.3, 2) is None  # waiting: threads may win
     assert "CPU use 250%" in suspect(fast, 2, "pool", "cpu", 2.5, 2)
     superlinear = Interval(2.49, 2.42, 2.90)
@@ -86,7 +138,7 @@ def test_a_report_where_threads_beat_sequential_on_pure_python_calls_it_suspect(
     analysis = Analysis(cells, cores=2)
     said = findings(analysis, load=0.0)
     suspects = [line for line in said if line.startswith("**Suspect values**")]
-    assert len(suspects) == 1 and "pi on threads x2, threads over 1.2x faster" in suspects[0]
+    assert len(suspects) == 1 and "pi on threads x2, threads faster than sequential" in suspects[0]
     others = [line for line in said if line not in suspects]
     assert not any("threads" in line for line in others)
     assert any("**pi**: fastest on pool with 2 worker(s), 1.40x faster" in line for line in others)
@@ -107,8 +159,8 @@ def test_the_report_opens_with_the_headline_and_it_leaves_suspect_cells_out():
     assert headline.title.startswith("Headline")
     assert [row[2:4] for row in headline.rows] == [
         ["sequential x1", "reference"],
-        ["threads x4", "no faster (within noise) [0.98, 1.01]"],
-        ["pool x2", "1.90x faster [1.88, 1.92]"],
+        ["threads x4", "no faster (within noise) [0.98, 1.01] range of 3 runs"],
+        ["pool x2", "1.90x faster [1.88, 1.92] range of 3 runs"],
     ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from compare.analyse.statistics import Interval, leaders, median_interval, suspect
+from compare.analyse.statistics import Interval, leaders, median_interval, suspect, value_range
 from compare.cells import BASELINE, Cell
 from mapreduce.catalog import find_job
 
@@ -23,7 +23,7 @@ class Analysis:
         self.cells = list(cells)
         self.cores = cores or os.cpu_count() or 1
         self.intervals: dict[int, Interval | None] = {}
-        """Each cell's speedup interval, by ``id(cell)``, computed once (a bootstrap)."""
+        """Each cell's speedup interval, by ``id(cell)``, computed once."""
         self.output_reference: dict[tuple, Cell] = {}
         self.timing_reference: dict[tuple, Cell] = {}
         for cell in self.cells:
@@ -46,7 +46,7 @@ class Analysis:
         return [cell for cell in self.cells if not self.matches(cell)]
 
     def interval(self, cell: Cell) -> Interval | None:
-        """The paired speedup over sequential, median and 95% interval; None if wrong output."""
+        """The paired speedup over sequential, its median and interval; None if wrong output."""
         if not self.matches(cell):
             return None
         if id(cell) not in self.intervals:
@@ -73,12 +73,12 @@ class Analysis:
 
     def slowdown(self, cell: Cell) -> Interval | None:
         """A straggler-experiment cell's time over the normal run of each round (median and
-        95% interval); None if its output is wrong or it has no normal run to compare with."""
+        interval); None if its output is wrong or it has no normal run to compare with."""
         normal = next(iter(self.select("stragglers", job=cell.job, workers=cell.workers,
                                        scenario="normal")), None)  # fmt: skip
         if not self.matches(cell) or normal is None or not self.matches(normal):
             return None
-        return median_interval(
+        return value_range(
             [s.wall / n.wall for s, n in zip(cell.samples, normal.samples, strict=True)]
         )
 
@@ -123,9 +123,10 @@ def paired_interval(cell: Cell, reference: Cell | None) -> Interval | None:
     """The cell's speedup from its pairs; from the medians where it has none."""
     if cell.backend == "sequential":
         return Interval(1.0, 1.0, 1.0)
-    ratios = cell.ratios
-    if ratios:
-        return median_interval(ratios)
+    if values := cell.invocation_values:
+        return median_interval(values)
+    if ratios := cell.ratios:
+        return value_range(ratios)
     if reference is None:
         return None
     ratio = reference.median / cell.median

@@ -70,6 +70,11 @@ class Preset:
     straggler_scenarios: tuple[str, ...] = STRAGGLER_SCENARIOS
     """Its scenarios (``compare.design.experiments.SCENARIOS``): the paper's three, and the
     straggler with backup tasks."""
+    invocations: int = 0
+    """Fresh processes the headline's cells are measured in again, after the rest
+    (``compare.measure.invocations``): their intervals are cut from one value per invocation."""
+    invocation_rounds: int = 1
+    """Rounds each of those invocations runs."""
 
 
 def worker_counts(io: bool = False, full: bool = False, cores: int | None = None) -> list[int]:
@@ -116,13 +121,15 @@ PRESETS = {
         baseline_size=200_000,
         scale_out_jobs=("wordcount",),
         straggler_jobs=("wordcount",),
+        invocations=3,
     ),
     "default": Preset(
         name="default",
         description=(
             "every job sized to about 1.15 s sequential, every backend at the core count, "
-            "three rounds (more where an interval is wide), the granularity and input-size "
-            "sweeps and the straggler experiment; within 6 minutes on 2 cores"
+            "three rounds (more where a range is wide), the headline's cells again in 6 fresh "
+            "processes, the granularity and input-size sweeps and the straggler experiment "
+            "on sort; within 6 minutes on 2 cores"
         ),
         repeat=3,
         sizes=DEFAULT_SIZES,
@@ -133,7 +140,8 @@ PRESETS = {
         scale_out_jobs=("pi",),
         extra_rounds=3,
         extra_seconds=10,
-        straggler_jobs=("sort", "wordcount"),
+        straggler_jobs=("sort",),
+        invocations=6,
     ),
     "full": Preset(
         name="full",
@@ -152,6 +160,7 @@ PRESETS = {
         extra_rounds=3,
         straggler_jobs=("sort", "wordcount"),
         straggler_scenarios=("normal", "backup tasks", *STRAGGLER_SCENARIOS[1:]),
+        invocations=10,
     ),
     "large": Preset(
         name="large",
@@ -175,5 +184,6 @@ PRESETS = {
         baseline_size=200 * MB,
         scale_out_jobs=("wordcount", "grep", "sort", "pi", "fetch", "compress"),
         full_grid=True,
+        invocations=6,
     ),
 }

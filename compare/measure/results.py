@@ -1,8 +1,9 @@
 """The results files: every sample, in JSON (versioned) and CSV.
 
-``results.json`` is ``{"version": 4, "environment": ..., "preset": ...,
+``results.json`` is ``{"version": 5, "environment": ..., "preset": ...,
 "datasets": [...], "cells": [...]}`` with every sample of every cell, so any
-median in the report can be recomputed from it.  Version 3 had no straggler
+median in the report can be recomputed from it.  Version 4 had no
+invocations (every sample was the study's own process's); version 3 had no straggler
 scenarios and no timelines; version 2 had no shuffle
 counts and timed ``shuffle`` as the hand-off alone; version 1 called the
 paired sequential time ``baseline``.  Both are still read.
@@ -19,7 +20,7 @@ from typing import Any
 from compare.cells import FAULTS, Cell, Sample
 from mapreduce.driver import PHASES
 
-VERSION = 4
+VERSION = 5
 SHUFFLED = ("tasks", "pairs", "bytes")
 """What a run's map tasks sent to the reducers: how many tasks, pairs and pickled bytes."""
 
@@ -33,7 +34,7 @@ def read_json(path: Path) -> tuple[dict[str, Any], list[Cell]]:
     """The header and the cells of a results file."""
     document = json.loads(Path(path).read_text(encoding="utf-8"))
     version = document.get("version")
-    if version not in (1, 2, 3, VERSION):
+    if version not in (1, 2, 3, 4, VERSION):
         raise ValueError(f"{path}: results version {version}, expected {VERSION}")
     cells = []
     for raw in document.pop("cells"):
@@ -51,7 +52,7 @@ def write_csv(path: Path, cells: Sequence[Cell]) -> None:
     """One row per sample, with its cell's configuration."""
     columns = [
         "cell", "experiment", "job", "dataset", "input_bytes", "backend", "workers",
-        "start_method", "splits", "shuffle", "scenario", "startup_seconds", "sample",
+        "start_method", "splits", "shuffle", "scenario", "startup_seconds", "sample", "invocation",
         "wall_seconds", "cpu_seconds", "paired_sequential_seconds",
         *(f"{phase}_seconds" for phase in PHASES), *(f"shuffled_{count}" for count in SHUFFLED),
         *FAULTS, "digest", "error",
@@ -71,6 +72,9 @@ def write_csv(path: Path, cells: Sequence[Cell]) -> None:
                 phases = [sample.phases.get(phase, 0.0) for phase in PHASES]
                 shuffled = [sample.shuffled.get(count, "") for count in SHUFFLED]
                 faults = [sample.faults.get(name, "") for name in FAULTS]
-                measured = [index, sample.wall, sample.cpu, sample.paired_sequential, *phases]
+                measured = [
+                    index, sample.invocation, sample.wall, sample.cpu, sample.paired_sequential,
+                    *phases,
+                ]  # fmt: skip
                 row = [*config, *measured, *shuffled, *faults, sample.digest, cell.error]
                 writer.writerow(row)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import backends
 from backends import SCALE_OUT_BACKENDS, Backend
-from compare.analyse.statistics import median_interval
+from compare.analyse.statistics import value_range
 from compare.cells import BASELINE, Cell, Sample
 from compare.design.baselines import BASELINES
 from compare.design.experiments import keeps_timeline
@@ -198,7 +198,7 @@ def too_wide(cell: Cell) -> bool:
     ratios = cell.ratios
     if not ratios:
         return False
-    interval = median_interval(ratios)
+    interval = value_range(ratios)
     return interval.low < interval.median * (1 - WIDE) or (
         interval.high > interval.median * (1 + WIDE)
     )
@@ -209,7 +209,7 @@ def widest(batch: Batch) -> float:
     reach = 0.0
     for cell in batch.cells:
         if cell.ratios and not cell.error:
-            interval = median_interval(cell.ratios)
+            interval = value_range(cell.ratios)
             reach = max(reach, (interval.high - interval.low) / interval.median)
     return reach
 

@@ -31,14 +31,14 @@ STYLES = {
 """Each backend's colour and marker, the same in every figure: by name, not plotting order."""
 
 CAPTIONS = {
-    "speedup": "Speedup over the sequential backend (median of paired runs, with its 95\\% "
-    "bootstrap interval); the dotted line is sequential, the dashed one the core count.",
+    "speedup": "Speedup over the sequential backend (median of paired runs, with their range); "
+    "the dotted line is sequential, the dashed one the core count.",
     "phases": "Median seconds in each phase, up to the core count.",
     "cpu": "CPU use (CPU seconds of all processes over wall seconds; 100\\% is one core); "
     "the dashed line is every core busy.",
     "granularity": "Median seconds against bytes of input per map task (log-log).",
     "input-size": "Word count's speedup over sequential against input size at the core "
-    "count (median of paired runs, 95\\% interval); processes pay off where their interval "
+    "count (median of paired runs, with their range); processes pay off where the range "
     "leaves 1.",
     **timelines.CAPTIONS,
 }

@@ -7,8 +7,9 @@ from typing import Any
 from tabulate import tabulate
 
 from compare.analyse.analysis import Analysis
+from compare.analyse.headline import REGIMES
 from compare.measure.environment import python_label
-from compare.render.tables import HEADLINE, REGIMES, Table
+from compare.render.tables import HEADLINE, Table
 
 METHOD = (
     "Cells run in rounds: for each job and input, every backend is opened once (start-up "
@@ -17,15 +18,33 @@ METHOD = (
     "for cells whose interval reaches over 10% from the median (while the preset's extra "
     "time lasts). Tables quote the median and the min-max of a cell's runs. A cell's "
     "speedup is the median of its per-round ratios (the round's sequential run over the "
-    "cell's), which cancels most of a shared machine's drift, with a 95% bootstrap interval "
-    "of that median in brackets (with 3 rounds it is the range of the three ratios, which "
-    "holds the true median only 75% of the time, and about 93% from 5 rounds: see "
-    "docs/STUDY.md); an interval that holds 1.0 is said to be within noise, a "
-    "winner is named only when its interval lies above the others', and a value a correct "
-    "run cannot give is marked SUSPECT and kept out of the findings. CPU use is the CPU "
-    "seconds of this process and all its children over wall seconds (100% = one core busy); "
-    "efficiency is speedup over workers. See docs/STUDY.md for the method."
+    "cell's), which cancels most of a shared machine's drift; in brackets, the range of those "
+    "ratios, labelled `range of N runs`: the rounds of one process leave out the variance "
+    "between processes, so no confidence is claimed for it. {apart}An interval that holds "
+    "1.0 is said to be within noise, a winner is named only when its interval lies above "
+    "the others', and a value a correct run cannot give is marked SUSPECT and kept out of "
+    "the findings. CPU use is the CPU seconds of this process and all its children over wall "
+    "seconds (100% = one core busy); efficiency is speedup over workers. See docs/STUDY.md "
+    "for the method."
 )
+
+APART = (
+    "The headline's cells are then measured again in {invocations} fresh processes, "
+    "{rounds} round(s) each; their speedup is the median of the invocations' medians, and "
+    "its interval the order statistics of those that hold the true median with the "
+    "probability printed beside it (96% for 6 invocations, whatever the distribution). "
+)
+
+
+def method(header: dict[str, Any]) -> str:
+    """The method paragraph for the study that ``header`` describes."""
+    invocations = header.get("invocations", 0)
+    apart = (
+        APART.format(invocations=invocations, rounds=header.get("invocation_rounds", 1))
+        if invocations
+        else ""
+    )
+    return METHOD.format(repeat=header["repeat"], extra=header.get("extra_rounds", 0), apart=apart)
 
 
 def environment_rows(environment: dict[str, Any]) -> list[list[str]]:
@@ -89,7 +108,7 @@ def render(
         lines += [f"- **{name}**: {why}" for name, _, why in REGIMES if name in regimes]
         lines.append("")
     lines += [
-        METHOD.format(repeat=header["repeat"], extra=header.get("extra_rounds", 0)),
+        method(header),
         "",
         "## Correctness",
         "",

@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from backends import PROCESS_BACKENDS
 from compare.analyse.analysis import Analysis
+from compare.analyse.headline import fastest, headline_cells
 from compare.analyse.statistics import slowdown_text, speedup_text
 from compare.cells import Cell
 from mapreduce.driver import PHASES
@@ -80,7 +81,7 @@ def timing_columns(analysis: Analysis, number: int, cell: Cell) -> list[str]:
 
 
 TIMING_HEADERS = [
-    "median (s)", "min-max (s)", "paired sequential (s)", "vs sequential [95% CI]", "efficiency",
+    "median (s)", "min-max (s)", "paired sequential (s)", "vs sequential [interval]", "efficiency",
     "CPU use", "start-up (s)", "output matches", "#",
 ]  # fmt: skip
 
@@ -130,59 +131,7 @@ def sweep_table(analysis: Analysis, experiment: str, title: str, label: str) -> 
     return Table(title, [label, "backend", "workers", *TIMING_HEADERS], rows)
 
 
-REGIMES = (
-    (
-        "pure Python",
-        ("pi", "wordcount"),
-        "Pure-Python work holds the GIL: threads take turns on one interpreter and use one "
-        "core however many there are, while each process has its own interpreter and lock.",
-    ),
-    (
-        "waiting",
-        ("fetch",),
-        "A thread that waits releases the GIL, so threads overlap their waits, past the "
-        "core count, with nothing to start or pickle.",
-    ),
-    (
-        "C code that drops the GIL",
-        ("compress",),
-        "zlib releases the GIL while it compresses, so threads use every core, and pass "
-        "no data between processes.",
-    ),
-)
-"""The study's three regimes: what a writeup quotes, and why each comes out as it does."""
-
-
 HEADLINE = "Headline: the three regimes"
-
-
-def fastest(analysis: Analysis, cells: list[Cell]) -> Cell | None:
-    """The citable cell with the highest median speedup."""
-    return max(filter(analysis.citable, cells), key=analysis.speedup, default=None)
-
-
-ROLES = ("sequential", "threads", "best process", "interpreters")
-"""The headline's cells per job: sequential, and the fastest threads, process and (3.14+)
-interpreters cells at 2+ workers."""
-
-
-def headline_cells(analysis: Analysis) -> list[tuple[str, str, str, Cell]]:
-    """The headline's ``(regime, job, role, cell)``, in the table's order."""
-    chosen = []
-    for regime, jobs, _ in REGIMES:
-        for job in jobs:
-            cells = analysis.select("matrix", job=job)
-            parallel = [c for c in cells if c.workers > 1]
-            candidates = {
-                "sequential": [c for c in cells if c.backend == "sequential"],
-                "threads": [c for c in parallel if c.backend == "threads"],
-                "best process": [c for c in parallel if c.backend in PROCESS_BACKENDS],
-                "interpreters": [c for c in parallel if c.backend == "interpreters"],
-            }
-            for role in ROLES:
-                if cell := fastest(analysis, candidates[role]):
-                    chosen.append((regime, job, role, cell))
-    return chosen
 
 
 def headline_table(analysis: Analysis) -> Table | None:
@@ -201,7 +150,7 @@ def headline_table(analysis: Analysis) -> Table | None:
     ]
     if not rows:
         return None
-    headers = ["regime", "job", "cell", "vs sequential [95% CI]", "CPU use", "#"]
+    headers = ["regime", "job", "cell", "vs sequential [interval]", "CPU use", "#"]
     return Table(HEADLINE, headers, rows)
 
 
@@ -256,7 +205,7 @@ def shuffle_table(analysis: Analysis) -> Table | None:
         )
     headers = [
         "job", "map tasks", "pairs sent", "pickled", "a map task", "sequential shuffle (s)",
-        "process cell", "its shuffle (s)", "share of its time", "vs sequential [95% CI]", "#",
+        "process cell", "its shuffle (s)", "share of its time", "vs sequential [interval]", "#",
     ]  # fmt: skip
     note = (
         "Pairs and pickled bytes the map tasks send to the reducers (after the combiner), as "
@@ -295,7 +244,7 @@ def straggler_table(analysis: Analysis) -> Table | None:
         if cell.samples or cell.error
     ]  # fmt: skip
     headers = [
-        "job", "cell", "scenario", "median (s)", "min-max (s)", "vs normal [95% CI]",
+        "job", "cell", "scenario", "median (s)", "min-max (s)", "vs normal [interval]",
         "backup tasks", "won by a backup", "pool restarts", "output matches", "#",
     ]  # fmt: skip
     note = (

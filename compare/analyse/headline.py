@@ -1,0 +1,66 @@
+"""The headline: the study's three regimes, and the cells of each that a writeup quotes."""
+
+from __future__ import annotations
+
+import statistics
+
+from backends import PROCESS_BACKENDS
+from compare.analyse.analysis import Analysis
+from compare.cells import Cell
+
+REGIMES = (
+    (
+        "pure Python",
+        ("pi", "wordcount"),
+        "Pure-Python work holds the GIL: threads take turns on one interpreter and use one "
+        "core however many there are, while each process has its own interpreter and lock.",
+    ),
+    (
+        "waiting",
+        ("fetch",),
+        "A thread that waits releases the GIL, so threads overlap their waits, past the "
+        "core count, with nothing to start or pickle.",
+    ),
+    (
+        "C code that drops the GIL",
+        ("compress",),
+        "zlib releases the GIL while it compresses, so threads use every core, and pass "
+        "no data between processes.",
+    ),
+)
+"""The study's three regimes: what a writeup quotes, and why each comes out as it does."""
+
+
+def fastest(analysis: Analysis, cells: list[Cell]) -> Cell | None:
+    """The citable cell with the highest median speedup in the study's own rounds: the
+    choice the headline's cells were measured again for, whatever those runs then gave."""
+
+    def chosen_by(cell: Cell) -> float:
+        ratios = cell.ratios
+        return statistics.median(ratios) if ratios else analysis.speedup(cell)
+
+    return max(filter(analysis.citable, cells), key=chosen_by, default=None)
+
+
+ROLES = ("sequential", "threads", "best process", "interpreters")
+"""The headline's cells per job: sequential, and the fastest threads, process and (3.14+)
+interpreters cells at 2+ workers."""
+
+
+def headline_cells(analysis: Analysis) -> list[tuple[str, str, str, Cell]]:
+    """The headline's ``(regime, job, role, cell)``, in the table's order."""
+    chosen = []
+    for regime, jobs, _ in REGIMES:
+        for job in jobs:
+            cells = analysis.select("matrix", job=job)
+            parallel = [c for c in cells if c.workers > 1]
+            candidates = {
+                "sequential": [c for c in cells if c.backend == "sequential"],
+                "threads": [c for c in parallel if c.backend == "threads"],
+                "best process": [c for c in parallel if c.backend in PROCESS_BACKENDS],
+                "interpreters": [c for c in parallel if c.backend == "interpreters"],
+            }
+            for role in ROLES:
+                if cell := fastest(analysis, candidates[role]):
+                    chosen.append((regime, job, role, cell))
+    return chosen
