@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import backends
 from backends.base import STOPPING_SIGNALS
@@ -33,7 +34,7 @@ from compare.design.presets import PRESETS, Preset
 from compare.measure.environment import collect_environment
 from compare.measure.invocations import measure_apart
 from compare.measure.progress import StudyProgress
-from compare.measure.results import write_csv, write_json
+from compare.measure.results import read_json, write_csv, write_json
 from compare.measure.rounds import ExtraTime, batches, measure, measure_wide, too_wide
 from compare.measure.stragglers import measure_stragglers
 from compare.render import plots
@@ -182,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from compare.render.merge import main as merge_main
 
         return merge_main(argv[1:])
+    if argv[:1] == ["render"]:
+        return render_again(argv[1:])
     args = build_parser().parse_args(argv)
     preset = PRESETS[args.preset]
     unknown = sorted(
@@ -238,6 +241,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def write_report(
+    folder: Path, header: dict[str, Any], cells: Sequence[Cell], table_format: str
+) -> None:
+    """Write the study's files into ``folder``: its results, tables, plots and report."""
+    analysis = Analysis(cells)
+    tables = all_tables(analysis)
+    write_json(folder / "results.json", header, cells)
+    write_csv(folder / "results.csv", cells)
+    suffix = TABLE_SUFFIX.get(table_format, "txt")
+    (folder / f"tables.{suffix}").write_text(render_tables(tables, table_format), encoding="utf-8")
+    drawn = plots.draw(analysis, folder)
+    load = header["environment"]["cpu"]["load_average_1m"]
+    report = render(header, analysis, tables, findings(analysis, load), drawn)
+    (folder / "report.md").write_text(report, encoding="utf-8")
+
+
+def render_again(argv: Sequence[str]) -> int:
+    """``python -m compare render FOLDER``: a study's tables, plots and report written again
+    from its ``results.json``, by this version of the analysis."""
+    parser = OneLineParser(prog="compare render", description=render_again.__doc__.split(":")[0])
+    parser.add_argument("folder", type=Path, help="a study's folder, holding its results.json")
+    parser.add_argument(
+        "--format",
+        default="latex_booktabs",
+        help="tabulate format for tables.* (default: latex_booktabs)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        header, cells = read_json(args.folder / "results.json")
+    except (OSError, ValueError) as exc:
+        return usage_error(f"cannot read {args.folder / 'results.json'}: {exc}")
+    header.pop("version", None)
+    write_report(args.folder, header, cells, args.format)
+    print(f"report: {args.folder / 'report.md'}")
+    return 0
+
+
 def study(
     args: argparse.Namespace, argv: list[str], preset: Preset, repeat: int, folder: Path
 ) -> int:
@@ -261,16 +301,7 @@ def study(
         "checks": [check for dataset in real if (check := check_copies(analysis, dataset))],
         "notes": notes,
     }
-    tables = all_tables(analysis)
-    write_json(folder / "results.json", header, cells)
-    write_csv(folder / "results.csv", cells)
-    suffix = TABLE_SUFFIX.get(args.format, "txt")
-    (folder / f"tables.{suffix}").write_text(render_tables(tables, args.format), encoding="utf-8")
-    drawn = plots.draw(analysis, folder)
-    report = render(
-        header, analysis, tables, findings(analysis, environment["cpu"]["load_average_1m"]), drawn
-    )
-    (folder / "report.md").write_text(report, encoding="utf-8")
+    write_report(folder, header, cells, args.format)
 
     print(f"report: {folder / 'report.md'}")
     failures = analysis.failures()

@@ -58,6 +58,16 @@ def test_a_study_writes_every_file_and_passes(tmp_path, capsys):
         )
 
 
+def test_a_report_written_again_from_its_results_is_the_report_the_study_wrote(tmp_path):
+    args = ["--preset", "smoke", *QUICK, "--backends", "threads", "--output", str(tmp_path)]
+    assert main(args) == 0
+    written = {name: (tmp_path / name).read_text() for name in ("report.md", "tables.tex")}
+    for name in written:
+        (tmp_path / name).unlink()
+    assert main(["render", str(tmp_path)]) == 0
+    assert {name: (tmp_path / name).read_text() for name in written} == written
+
+
 def test_a_study_into_a_used_folder_leaves_no_file_of_the_earlier_study(tmp_path):
     for name in ["granularity.png", "stragglers.pdf", "report.md", "INCOMPLETE"]:
         (tmp_path / name).write_text("an earlier study's\n")
@@ -233,7 +243,7 @@ def test_the_readme_quotes_the_reference_runs_headline():
     quoted = [
         [column.strip() for column in line.strip("|").split("|")] for line in block.splitlines()
     ]
-    assert quoted[0] == ["regime", "job", "cell", "vs sequential [95% CI]", "CPU use"]
+    assert quoted[0] == ["regime", "job", "cell", "vs sequential [interval]", "CPU use"]
     assert quoted[2:] == [row[:-1] for row in rows]  # all but the cell number
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from backends import PROCESS_BACKENDS
 from compare.analyse.analysis import Analysis
+from compare.analyse.headline import fastest
 from compare.analyse.statistics import slowdown_text, speedup_text
 from compare.cells import Cell
 from compare.design.presets import STRAGGLER_SCENARIOS
@@ -88,7 +89,7 @@ def gil(analysis: Analysis, load: float | None) -> Iterator[str]:
     processes = [c for name in PROCESS_BACKENDS if (c := cell_at(analysis, job, name, 2))]
     if threads is None or not processes:
         return
-    best = max(processes, key=lambda c: analysis.speedup(c) or 0)
+    best = fastest(analysis, processes)  # the headline's: measured in fresh processes too
     yield (
         f"**The GIL, on {job}** (pure Python, CPU-bound), at 2 workers: "
         f"{describe(analysis, threads)}; the best process backend, {describe(analysis, best)}. "
@@ -132,10 +133,9 @@ def waiting(analysis: Analysis) -> Iterator[str]:
         "and scale past the core count while using almost no CPU; threads were enough here."
     )
     same = [c for c in cells if c.workers == most.workers and c.backend in PROCESS_BACKENDS]
-    if same:
-        fastest = min(same, key=lambda c: c.median)
+    if best := fastest(analysis, same):
         yield (
-            f"Processes at the same count: {describe(analysis, fastest)}; they scale too, but "
+            f"Processes at the same count: {describe(analysis, best)}; they scale too, but "
             "pay for starting workers and pickling tasks that only wait."
         )
 

@@ -31,8 +31,10 @@ STYLES = {
 """Each backend's colour and marker, the same in every figure: by name, not plotting order."""
 
 CAPTIONS = {
-    "speedup": "Speedup over the sequential backend (median of paired runs, with their range); "
-    "the dotted line is sequential, the dashed one the core count.",
+    "speedup": "Speedup over the sequential backend (median of paired runs, with the "
+    "interval the tables give it: the range of its runs, or for the headline's cells a 96\\% "
+    "interval from fresh processes); the dotted line is sequential, the dashed one the core "
+    "count.",
     "phases": "Median seconds in each phase, up to the core count.",
     "cpu": "CPU use (CPU seconds of all processes over wall seconds; 100\\% is one core); "
     "the dashed line is every core busy.",
