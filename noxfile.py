@@ -66,7 +66,7 @@ for newer in ("3.14", "3.15"):
 @nox.session(default=False)
 def faults(session: nox.Session) -> None:
     """The randomized fault campaign: about 1,000 runs, each with one fault at a random moment,
-    judged (about 30 minutes; `-- --runs 5 --dask-runs 2` for a short one)."""
+    judged (about 21 minutes on 2 cores; `-- --runs 5 --dask-runs 2` for a short one)."""
     session.install("-e", ".[dev,dask]", "py-spy")
     describe_interpreter(session)
     session.run("python", "-m", "tests.campaign", *session.posargs)

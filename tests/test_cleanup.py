@@ -12,9 +12,8 @@ import pytest
 import backends
 from jobs.wordcount import WordCount
 from mapreduce import TaskError, run
+from tests.conftest import PROCESS_BACKENDS
 from tests.helpers import FailingMapper, alive
-
-PROCESS_BACKENDS = ["pool", "futures", "joblib"]
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The faults a hostile user finds (issue 11), one class a section, on every backend it applies to.
+"""The faults a hostile user finds, one class a section, on every backend it applies to.
 
 Each test checks the whole outcome: the exit status and the one line, how
 long stopping took where it is about stopping, and that no worker process,

@@ -215,7 +215,7 @@ def test_a_task_timeout_or_backups_it_cannot_have_is_one_line(args, message, cor
 
 @pytest.mark.timeout(180)
 def test_a_throttled_worker_is_backed_up_and_the_output_is_unchanged(tmp_path):
-    """The acceptance's straggler, smaller: 4 pool workers on 16 splits, the one that takes the
+    """The study's straggler, smaller: 4 pool workers on 16 splits, the one that takes the
     first split running 10% of the time from then on, in 2 s cycles so that the others are
     surely done first.  Correctness only: the time is the study's to measure."""
     path, pid_file = tmp_path / "words.txt", tmp_path / "first.pid"

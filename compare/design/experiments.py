@@ -196,8 +196,8 @@ SCENARIOS = {
 (what they cost when nothing is wrong)."""
 
 STRAGGLER_BACKEND = "pool"
-"""The straggler experiment's backend: the acceptance's (a pool whose workers it can stop,
-by the pids they answered at warm-up, ``ProcessBackend.worker_pids``)."""
+"""The straggler experiment's backend: a pool, whose workers it can stop by the pids they
+answered at warm-up (``ProcessBackend.worker_pids``)."""
 
 TIMELINE_JOBS = ("pi", "fetch", "wordcount")
 """The matrix jobs whose cells keep their median run's timeline for the report's plots:

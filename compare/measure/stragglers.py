@@ -6,8 +6,8 @@ scenario once per round, in a shuffled order, each on a pool of its own
 running must not leak into the next run).  A scenario's slowdown is its run
 over the same round's normal run.
 
-The straggler is one worker process stopped and continued on the
-acceptance's duty cycle (0.45 s stopped, 0.05 s running: a tenth of the
+The straggler is one worker process stopped and continued on a duty
+cycle (0.45 s stopped, 0.05 s running: a tenth of the
 time) from the run's start to its end; the killed worker is killed (SIGKILL)
 once half the map tasks are done.
 """

@@ -18,7 +18,8 @@ from types import TracebackType
 
 STOPPED_SECONDS = 0.45
 RUNNING_SECONDS = 0.05
-"""The acceptance's duty cycle: the worker runs 10% of the time."""
+"""The straggler's duty cycle: the worker runs 10% of the time, as a machine with a bad disk
+or a busy neighbour might."""
 
 
 class Throttle:
