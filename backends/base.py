@@ -98,7 +98,7 @@ def broken_pool_is_worker_lost(backend: Backend) -> Iterator[None]:
         lost = backend.ended()
         if lost is None and not isinstance(exc, BrokenPipeError):
             raise
-        raise WorkerLost(f"{lost or f'a {backend.name} worker died as it started'}") from exc
+        raise lost or WorkerLost(f"a {backend.name} worker died as it started") from exc
 
 
 def out_of_memory(exc: BaseException) -> bool:

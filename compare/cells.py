@@ -32,6 +32,11 @@ class Sample:
     """The fresh process it was measured in (``compare.measure.invocations``); 0 for the
     study's own."""
 
+    @property
+    def ratio(self) -> float | None:
+        """Its paired speedup: its round's sequential wall time over its own (None unpaired)."""
+        return self.paired_sequential / self.wall if self.paired_sequential else None
+
 
 @dataclass
 class Cell:
@@ -73,13 +78,9 @@ class Cell:
 
     @property
     def ratios(self) -> list[float]:
-        """Each paired speedup of the study's own process (its round's sequential time over
-        the sample's), not those of the fresh processes it was measured in again."""
-        return [
-            s.paired_sequential / s.wall
-            for s in self.samples
-            if s.paired_sequential and not s.invocation
-        ]
+        """Each paired speedup (``Sample.ratio``) of the study's own process, not those of
+        the fresh processes it was measured in again."""
+        return [s.ratio for s in self.samples if s.ratio is not None and not s.invocation]
 
     @property
     def invocation_values(self) -> list[float]:
@@ -88,9 +89,8 @@ class Cell:
         empty if it was measured in the study's process alone."""
         apart: dict[int, list[float]] = {}
         for sample in self.samples:
-            if sample.invocation and sample.paired_sequential:
-                ratio = sample.paired_sequential / sample.wall
-                apart.setdefault(sample.invocation, []).append(ratio)
+            if sample.invocation and sample.ratio is not None:
+                apart.setdefault(sample.invocation, []).append(sample.ratio)
         return [statistics.median(ratios) for ratios in apart.values()]
 
     @property

@@ -30,7 +30,7 @@ def test_the_interval_holds_the_median_and_lies_within_the_samples():
     assert min(values) <= interval.low <= interval.median <= interval.high <= max(values)
 
 
-def test_an_interval_is_the_narrowest_pair_of_order_statistics_that_reaches_95_percent():
+def test_an_interval_is_the_narrowest_pair_of_order_statistics_that_reaches_its_level():
     """Its level is the binomial one, counted here from every way the values can fall on
     either side of the median: a range of 3 holds it 75% of the time."""
     for count in range(3, 16):
@@ -46,9 +46,13 @@ def test_an_interval_is_the_narrowest_pair_of_order_statistics_that_reaches_95_p
         )
         assert math.isclose(interval.level, 1 - misses / 2**count)
         deeper = 1 - 2 * sum(math.comb(count, i) for i in range(depth + 1)) / 2**count
-        assert interval.level >= CONFIDENCE > deeper or (depth == 1 and count < 6)
+        widest = depth == 1 and interval.level < CONFIDENCE  # too few values for the level
+        assert interval.level >= CONFIDENCE > deeper or widest
     assert median_interval([3.0, 1.0, 2.0]).label == "75%"
     assert median_interval([float(i) for i in range(6)]).label == "96%"
+    assert median_interval([float(i) for i in range(10)]).label == "99%"
+    deep = median_interval([float(i) for i in range(14)])
+    assert (deep.low, deep.high) == (1.0, 12.0)
 
 
 def test_rounds_of_one_process_give_their_range_and_claim_no_level():

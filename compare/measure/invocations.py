@@ -18,6 +18,7 @@ and its interval is cut from those values.
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import random
 import subprocess
@@ -90,9 +91,7 @@ def invoke(planned: Sequence[Batch], rounds: int, seed: int) -> list[list[Cell]]
 
 def blank(cell: Cell) -> Cell:
     """A copy of the cell with nothing measured yet."""
-    copy = pickle.loads(pickle.dumps(cell))
-    copy.samples, copy.error, copy.timeline = [], None, []
-    return copy
+    return dataclasses.replace(cell, samples=[], error=None, timeline=[])
 
 
 def main(argv: Sequence[str]) -> int:

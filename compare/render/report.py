@@ -32,7 +32,8 @@ APART = (
     "The headline's cells are then measured again in {invocations} fresh processes, "
     "{rounds} round(s) each; their speedup is the median of the invocations' medians, and "
     "its interval the order statistics of those that hold the true median with the "
-    "probability printed beside it (96% for 6 invocations, whatever the distribution). "
+    "probability printed beside it, whatever the distribution (99% for 10 invocations: "
+    "another run's median lands inside it 97% of the time). "
 )
 
 
