@@ -33,13 +33,17 @@ REGIMES = (
 
 def fastest(analysis: Analysis, cells: list[Cell]) -> Cell | None:
     """The citable cell with the highest median speedup in the study's own rounds: the
-    choice the headline's cells were measured again for, whatever those runs then gave."""
+    choice the headline's cells were measured again for, whatever those runs then gave.
+    Where every cell is suspect, the fastest of those, shown as suspect: measured again in
+    fresh processes it may not be, and a headline without the row would hide the question."""
 
     def chosen_by(cell: Cell) -> float:
         ratios = cell.ratios
         return statistics.median(ratios) if ratios else analysis.speedup(cell)
 
-    return max(filter(analysis.citable, cells), key=chosen_by, default=None)
+    measured = [cell for cell in cells if analysis.interval(cell) is not None]
+    citable = [cell for cell in measured if not analysis.suspect(cell)]
+    return max(citable or measured, key=chosen_by, default=None)
 
 
 ROLES = ("sequential", "threads", "best process", "interpreters")
