@@ -44,9 +44,24 @@ def launch(program: str, module: str) -> int:
     except KeyboardInterrupt as exc:
         print(f"{program}: interrupted", file=sys.stderr)
         status = getattr(exc, "status", INTERRUPTED)
+    except BrokenPipeError:  # ``explain ... | head``: the reader left before the end
+        stop_writing(sys.stdout)
+        print(f"{program}: error: standard output was closed before the output was all written",
+              file=sys.stderr)  # fmt: skip
+        status = 1
     if status == INTERRUPTED:
         keep_status()
     return status
+
+
+def stop_writing(stream) -> None:
+    """Point ``stream``'s descriptor at the null device, so that the flush at exit of what
+    is still buffered for a closed pipe raises nothing more."""
+    import os
+
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, stream.fileno())
+    os.close(null)
 
 
 def keep_status() -> None:

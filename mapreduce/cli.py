@@ -160,8 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-attempts",
         type=positive_int,
         default=DEFAULT_MAX_ATTEMPTS,
-        help="runs of a failing task, and pool restarts after a lost worker, "
-        f"before the run fails (default: {DEFAULT_MAX_ATTEMPTS})",
+        help="tries the run gives each thing that can go wrong before it fails: runs of a "
+        "task that raises, time-outs of one task, and starts of a phase's pool after lost "
+        f"workers (default: {DEFAULT_MAX_ATTEMPTS})",
     )
     run.add_argument(
         "--task-timeout",

@@ -47,10 +47,22 @@ class TaskError(MapReduceError):
 
     def __str__(self) -> str:
         tries = f" {self.attempts} times" if self.attempts > 1 else ""
-        return (
-            f"{self.job}: {self.phase} task {self.index} of {self.total} "
-            f"({self.where}) failed{tries}: {self.cause}"
-        )
+        title = task_title(self.phase, self.index, self.total)
+        return f"{self.job}: {title} ({self.where}) failed{tries}: {self.cause}"
 
 
-__all__ = ["InputError", "JobError", "MapReduceError", "OutputError", "TaskError", "one_line"]
+def task_title(phase: str, index: int, total: int) -> str:
+    """``map task 0 of 4``: tasks are numbered from 0 in every message, as in the trace
+    (``map 0``), the timeline and ``explain``."""
+    return f"{phase} task {index} of {total}"
+
+
+__all__ = [
+    "InputError",
+    "JobError",
+    "MapReduceError",
+    "OutputError",
+    "TaskError",
+    "one_line",
+    "task_title",
+]

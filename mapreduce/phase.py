@@ -36,7 +36,7 @@ from typing import Any
 
 from backends import Backend, WorkerLost
 from backends.base import broken_pool_is_worker_lost, causes, out_of_memory
-from mapreduce.errors import MapReduceError, TaskError, one_line
+from mapreduce.errors import MapReduceError, TaskError, one_line, task_title
 from mapreduce.tasks import TaskOutput
 
 Progress = Callable[[str, int, int], None]
@@ -349,7 +349,7 @@ class Watch:
             if self.timeouts[execution.index] >= self.policy.max_attempts:
                 task = self.tasks[execution.index]
                 raise MapReduceError(
-                    f"{self.job}: {self.phase} task {task.index + 1} of {task.total} ({task}) "
+                    f"{self.job}: {task_title(self.phase, task.index, task.total)} ({task}) "
                     f"ran longer than the {limit:g} s time-out {self.timeouts[execution.index]} "
                     f"times, the limit (max attempts {self.policy.max_attempts})"
                 )

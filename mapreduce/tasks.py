@@ -50,7 +50,9 @@ class FaultPolicy:
     """What a task does when the job's code raises."""
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    """Runs of a raising task before it fails the run."""
+    """Tries before the run fails, one limit for each way a task's execution can end badly:
+    runs of a task whose code raises (here), time-outs of one task, and starts of a phase's
+    pool after lost workers (``mapreduce.phase``)."""
     skip_bad_records: bool = False
     """Skip (and count) records whose mapper raises, instead of failing the task."""
     task_timeout: float | None = None

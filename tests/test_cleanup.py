@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import psutil
 import pytest
@@ -13,7 +15,10 @@ import backends
 from jobs.wordcount import WordCount
 from mapreduce import TaskError, run
 from tests.conftest import PROCESS_BACKENDS
-from tests.helpers import FailingMapper, alive
+from tests.helpers import (
+    FailingMapper,
+    alive,
+)
 
 
 @pytest.fixture
@@ -88,3 +93,19 @@ def test_joblib_leaves_no_folder_in_dev_shm_after_a_run_or_a_failed_one(corpus, 
         with pytest.raises(TaskError):
             run(FailingMapper(str(tmp_path)), [corpus], backend, splits=4)
     assert not folders()
+
+
+@pytest.mark.parametrize("prefix", ["mapreduce-run-", "mapreduce-dask-"])
+def test_a_folder_left_by_a_killed_run_is_removed_by_the_next(prefix, tmp_path, monkeypatch):
+    from backends.base import run_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f"{prefix}{ended.stdout.strip()}-left"
+    living = tmp_path / f"{prefix}{os.getppid()}-busy"  # another run, still going
+    for folder in (dead, living):
+        folder.mkdir()
+    made = Path(run_folder(prefix))
+    assert not dead.exists() and living.is_dir() and made.is_dir()
+    assert made.name.startswith(f"{prefix}{os.getpid()}-")

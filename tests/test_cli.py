@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 import backends
 from backends.base import Backend
 from jobs.wordcount import WordCount
-from mapreduce import run
+from mapreduce import JobError, run
 from mapreduce.summary import FIRST_LINES
-from tests.conftest import EVERY_NAME
-from tests.helpers import exit_status, mapreduce_cli
+from tests.cli_runs import one_error_line
+from tests.conftest import EVERY_NAME, by_name
+from tests.helpers import (
+    LINES,
+    HoldsALambda,
+    children,
+    exit_status,
+    expected,
+    mapreduce_cli,
+)
 from tests.oracle import oracle_output, oracle_word_counts
 
 TEXT = "The quick brown fox.\nJumps over the lazy dog; the END\r\nnaïve café\n"
@@ -166,3 +180,158 @@ def test_a_result_shows_its_first_lines_counters_and_times_in_a_notebook(tmp_pat
     assert "| output_records | 30 |" in shown
     assert re.search(r"\| total \| \d+\.\d{3} \|", shown)
     assert "(closed: its output is removed)" in result._repr_markdown_()
+
+
+@pytest.mark.parametrize("name", by_name(["pool", "futures", "joblib", "dask"]))
+def test_a_worker_that_cannot_start_is_one_line(name, corpus, monkeypatch, capsys):
+    def refuse(self):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
+    before = children()
+    assert exit_status(["run", "wordcount", str(corpus), "-b", name, "-w", "2"]) == 1
+    # dask's nanny reports its own failure in its own words
+    cause = "RuntimeError: Nanny failed to start" if name == "dask" else "BlockingIOError"
+    one_error_line(
+        capsys.readouterr().err, rf"cannot start the {name} backend with 2 worker\(s\): {cause}"
+    )
+    assert children() <= before
+
+
+@pytest.mark.parametrize("name", by_name(["dask"]))
+def test_a_scheduler_address_that_does_not_parse_is_one_line(name, corpus):
+    done = mapreduce_cli("run", "wordcount", str(corpus), "-b", name, "--scheduler", "notaurl")
+    assert done.returncode == 1
+    one_error_line(done.stderr, r"dask")
+
+
+@pytest.mark.parametrize("name", by_name(["dask"]))
+def test_a_job_dask_cannot_pickle_is_refused_before_the_cluster_starts(name, corpus, monkeypatch):
+    opened = []
+    monkeypatch.setattr(Backend, "open", lambda self: opened.append(self))
+    with pytest.raises(JobError, match=r"job 'holdsalambda' cannot be sent to dask worker"):
+        run(HoldsALambda(), [str(corpus)], name, workers=2)
+    assert opened == []
+
+
+@pytest.mark.parametrize("name", EVERY_NAME)
+def test_a_failing_task_on_any_backend_prints_one_line_and_no_log(name, tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("POISON\n")
+    job = "tests.helpers:PoisonedWordCount"
+    done = mapreduce_cli("run", job, str(path), "-b", name, "-w", "2", "--max-attempts", "1")
+    assert done.returncode == 1
+    one_error_line(done.stderr, r"poisoned: map task 0 of 1 .* ValueError: poisoned record")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--reducers", "1000000", r"reducers must be at most 10,000"),
+        ("--workers", str(10**20), r"workers must be at most 1024"),
+        ("--splits", "10000000", r"splits must be at most 100,000"),
+    ],
+)
+def test_counts_that_would_eat_the_machine_are_refused(option, value, message, corpus):
+    done = mapreduce_cli("run", "wordcount", str(corpus), option, value)
+    assert done.returncode == 1
+    one_error_line(done.stderr, message)
+
+
+def test_generate_refuses_a_size_of_zero(tmp_path):
+    done = mapreduce_cli("generate", "wordcount", "--size", "0", "-o", str(tmp_path / "x.txt"))
+    assert done.returncode == 2 and "must be at least 1 byte" in done.stderr
+    assert not (tmp_path / "x.txt").exists()
+
+
+@pytest.mark.parametrize("name", by_name(["sequential", "threads", "dask"]))
+def test_a_start_method_is_refused_where_there_are_no_processes_to_start(name, corpus):
+    done = mapreduce_cli("run", "wordcount", str(corpus), "-b", name, "--start-method", "spawn")
+    assert done.returncode == 1
+    one_error_line(done.stderr, rf"backend '{name}' has no start method")
+
+
+@pytest.mark.parametrize("name", EVERY_NAME)
+def test_what_a_job_prints_goes_to_standard_error_not_into_the_results(name, tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("one two\nthree\n")
+    done = mapreduce_cli("run", "tests.helpers:Prints", str(path), "-b", name, "-w", "2")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected(["one two", "three"])
+    assert "DEBUG one two" in done.stderr and "DEBUG three" in done.stderr
+
+
+def test_a_platform_with_only_spawn_offers_only_spawn(monkeypatch, corpus, capsys):
+    from dataclasses import replace
+
+    from compare.design.experiments import start_method
+    from compare.design.presets import PRESETS, Sweep
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert exit_status(["run", "wordcount", str(corpus), "-b", "pool", "--start-method", "fork"])
+    one_error_line(
+        capsys.readouterr().err, r"cannot use start method 'fork' here; choose from: spawn$"
+    )
+    preset = replace(PRESETS["smoke"], start_method=Sweep("wordcount", 10_000))
+    methods = {c.start_method for c in start_method(preset, ["pool", "futures", "joblib"])}
+    assert methods - {None} == {"spawn", "loky"}  # None: the sequential reference
+
+
+def test_an_unwritable_data_folder_is_one_line(tmp_path):
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where a folder should be\n")
+    done = mapreduce_cli("run", "pi", env={**os.environ, "MAPREDUCE_STUDY_DATA": str(blocker)})
+    assert done.returncode == 1
+    one_error_line(
+        done.stderr, r"cannot write pi's generated input to .*: (File exists|Not a directory); set"
+    )
+
+
+def test_the_study_checks_its_folders_before_it_runs(tmp_path):
+    blocker = tmp_path / "results"
+    blocker.write_text("a file\n")
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "compare", "--preset", "smoke", "--output", str(blocker / "x")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and time.monotonic() - start < 20
+    assert done.stderr.count("\n") == 1 and "compare: error: cannot write to" in done.stderr
+
+
+def test_the_console_scripts_work_from_a_folder_that_shadows_the_packages(corpus, tmp_path):
+    script = Path(sys.executable).parent / "mapreduce"
+    if not script.exists():
+        pytest.skip("the package is not installed with its console scripts")
+    for name in ("compare", "jobs", "backends", "mapreduce"):
+        (tmp_path / f"{name}.py").write_text("raise SystemExit('the user file ran')\n")
+    done = subprocess.run(
+        [str(script), "run", "wordcount", str(corpus), "-b", "pool", "--start-method", "spawn"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected(LINES)
+    study = Path(sys.executable).parent / "mapreduce-study"
+    assert (
+        subprocess.run([str(study), "--help"], cwd=tmp_path, capture_output=True).returncode == 0
+    )
+
+
+def test_the_report_names_the_commit_whatever_the_output_folder(tmp_path):
+    from compare.measure.environment import collect_commit
+
+    inside = collect_commit("docs/reference")
+    outside = collect_commit(str(tmp_path))
+    git = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
+    if git.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert outside is not None and outside.startswith(git.stdout.strip())
+    assert inside is not None and inside.startswith(git.stdout.strip())
+
+
+def test_the_package_carries_its_license():
+    root = Path(__file__).resolve().parent.parent
+    assert "MIT License" in (root / "LICENSE").read_text()
+    assert 'requires = ["setuptools>=77"]' in (root / "pyproject.toml").read_text()

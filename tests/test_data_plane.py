@@ -15,10 +15,11 @@ import pytest
 from jobs import CATALOG
 from mapreduce import Job, JobError, driver, tasks
 from mapreduce.layout import SUCCESS
+from tests.cli_runs import one_error_line
 from tests.conftest import by_name
+from tests.devices import fails_on_a_full_tmpdir, needs_root
 from tests.helpers import mapreduce_cli
 from tests.oracle import ORACLES
-from tests.test_hardening import fails_on_a_full_tmpdir, needs_root, one_error_line
 
 BACKENDS = by_name(["sequential", "threads", "pool", "futures", "joblib", "dask"])
 
@@ -217,3 +218,21 @@ def test_a_full_disk_while_a_reduce_task_sorts_names_the_folder(name, tmp_path):
         "--shuffle", "memory", "--sort-buffer", "64KB", "-o", str(out),
     )  # fmt: skip
     assert not out.exists()
+
+
+@needs_root
+@pytest.mark.parametrize("name", by_name(["sequential", "threads", "pool", "futures", "joblib"]))
+def test_a_full_disk_shuffle_names_the_folder_and_is_not_retried(name, corpus, tmp_path):
+    fails_on_a_full_tmpdir(
+        tmp_path,
+        "16k",
+        "run",
+        "wordcount",
+        str(corpus),
+        "-b",
+        name,
+        "-w",
+        "2",
+        "--shuffle",
+        "disk",
+    )

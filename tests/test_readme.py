@@ -1,4 +1,5 @@
-"""The README's worked examples (a new job, a new backend) run as written."""
+"""The docs' worked examples (a new job, a new backend) run as written, and every link in
+the README and the docs leads somewhere."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from mapreduce import driver
 from mapreduce.catalog import find_job
 from tests.oracle import oracle_output, oracle_word_counts
 
-README = Path(__file__).parent.parent / "README.md"
+ROOT = Path(__file__).parent.parent
+EXTENDING = ROOT / "docs" / "extending.md"
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
 def example(first_line: str) -> str:
-    """The README's Python block that starts with ``first_line``."""
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    """The Python block of ``docs/extending.md`` that starts with ``first_line``."""
+    blocks = re.findall(r"```python\n(.*?)```", EXTENDING.read_text(encoding="utf-8"), re.S)
     return next(block for block in blocks if block.startswith(first_line))
 
 
@@ -42,7 +46,7 @@ def test_the_example_job_runs_by_module_and_class(importable):
 def test_the_example_backend_plugs_in(importable, monkeypatch):
     code = example("# backends/onethreadeach.py")
     (importable / "onethreadeach.py").write_text(code)
-    line = re.search(r'"onethreadeach": Entry\((.*)\),', README.read_text()).group(1)
+    line = re.search(r'"onethreadeach": Entry\((.*)\),', EXTENDING.read_text()).group(1)
     _, cls, description = (part.strip().strip('"') for part in line.split(", "))
     monkeypatch.setitem(
         backends.REGISTRY, "onethreadeach", backends.Entry("onethreadeach", cls, description)
@@ -58,14 +62,14 @@ def test_the_example_backend_plugs_in(importable, monkeypatch):
 
 
 def test_your_own_job_commands_run_as_written(tmp_path):
-    """The 'Your own job' commands, in a folder holding the README's job and a book."""
+    """The 'Your own job' commands, in a folder holding the docs' job and a book."""
     import os
     import subprocess
 
-    root = README.parent
+    root = ROOT
     (tmp_path / "linelengths.py").write_text(example("# linelengths.py"))
     (tmp_path / "book.txt").write_text("".join(f"{'word ' * (n % 7)}line\n" for n in range(400)))
-    section = README.read_text(encoding="utf-8").split("## Your own job")[1]
+    section = EXTENDING.read_text(encoding="utf-8").split("## Your own job")[1]
     commands = re.search(r"```console\n(.*?)```", section, re.S).group(1).splitlines()
     environment = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}"}
     for command in commands:
@@ -84,3 +88,22 @@ def test_your_own_job_commands_run_as_written(tmp_path):
     )  # fmt: skip
     assert done.returncode == 1
     assert quoted.splitlines()[-1] == done.stdout.splitlines()[-1]  # the diagnosis, verbatim
+
+
+def anchors(page: Path) -> set[str]:
+    """The ``#anchors`` GitHub gives a Markdown page's headings."""
+    headings = re.findall(r"^#+ (.+)$", page.read_text(encoding="utf-8"), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_every_link_leads_to_a_file_and_heading_that_exist(page):
+    broken = []
+    for target in LINK.findall(page.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+:", target):  # https:, mailto:: not this tree's to check
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists() or (anchor and anchor not in anchors(linked)):
+            broken.append(target)
+    assert not broken, f"{page.relative_to(ROOT)} links to what is not there: {broken}"

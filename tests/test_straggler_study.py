@@ -86,9 +86,13 @@ def test_the_straggler_experiment_runs_every_scenario_and_reports_it(tmp_path, c
         won = Counter((r["phase"], r["index"]) for r in cell["timeline"] if r["outcome"] == "won")
         assert set(won.values()) == {1} and len(won) == 4 * 2 + 2  # 8 splits, 2 reducers
         faults = [s["faults"] for s in cell["samples"]]
-        # a worker killed when no task is left may go unnoticed (the pool replaces it)
-        most = 1 if cell["scenario"] == "worker killed" else 0
-        assert all(f["worker_restarts"] <= most for f in faults), faults
+        restarts = [f["worker_restarts"] for f in faults]
+        if cell["scenario"] == "worker killed":
+            # a worker killed between two tasks loses none, and Pool replaces it unseen;
+            # one killed in a task is noticed, and the pool restarted, once
+            assert set(restarts) <= {0, 1} and sum(restarts) >= 1, faults
+        else:
+            assert set(restarts) == {0}, faults
         if "backup" not in cell["scenario"]:
             assert all(f["backup_tasks"] == 0 for f in faults)
     report = (tmp_path / "report.md").read_text()

@@ -1,0 +1,114 @@
+"""Ctrl-C, SIGTERM and SIGHUP: a run stops within two seconds on every backend, in one line,
+leaving no worker, output or shuffle folder, whenever the signal comes."""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import signal
+import time
+import weakref
+
+import pytest
+
+from jobs.pi import Pi
+from tests.cli_runs import STOPPED_WITHIN, busy_run, stop
+from tests.conftest import EVERY_NAME, PROCESS_NAMES
+from tests.helpers import start_cli
+
+
+@pytest.mark.parametrize("name", EVERY_NAME)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signalled_run_stops_in_two_seconds_and_leaves_nothing(name, signum, tmp_path):
+    status, err, took = stop(busy_run(tmp_path, name), signum)
+    assert (status, err) == (128 + signum, "mapreduce: interrupted\n")
+    assert took < STOPPED_WITHIN, f"stopped {took:.1f} s after the signal"
+
+
+@pytest.mark.parametrize("name", PROCESS_NAMES)
+@pytest.mark.parametrize("fault", ["frozen", "ignores-sigterm"])
+def test_ctrl_c_stops_in_two_seconds_whatever_the_workers_do(name, fault, tmp_path):
+    job = "tests.helpers:IgnoresSigterm" if fault == "ignores-sigterm" else "fetch"
+    run = busy_run(tmp_path, name, job)
+    if fault == "frozen":
+        run.workers[0].suspend()  # SIGSTOP
+    status, err, took = stop(run, signal.SIGINT)
+    assert (status, err) == (130, "mapreduce: interrupted\n")
+    assert took < STOPPED_WITHIN, f"stopped {took:.1f} s after Ctrl-C"
+
+
+@pytest.mark.parametrize("name", EVERY_NAME)
+def test_ctrl_c_to_the_whole_terminal_group_prints_one_line(name, tmp_path):
+    run = busy_run(tmp_path, name, start_new_session=True)
+    status, err, _ = stop(run, signal.SIGINT, group=True)
+    assert (status, err) == (130, "mapreduce: interrupted\n")
+
+
+MOMENTS = 3
+"""Random moments per backend at which a Ctrl-C cuts a run that is starting."""
+
+
+@pytest.mark.parametrize("name", EVERY_NAME)
+@pytest.mark.parametrize("seed", range(MOMENTS))
+def test_ctrl_c_to_the_group_at_any_moment_of_the_start_prints_one_line(name, seed, tmp_path):
+    """Within its first 1.5 s a run imports, plans, and starts and imports its workers."""
+    points = tmp_path / "pi.txt"
+    Pi.generate_input(str(points), 16_000_000_000, seed=1)  # a billion points: minutes of work
+    start_method = ["--start-method", "spawn"] if name in ("pool", "futures") else []
+    splits = ["--splits", "500"]  # short tasks, which the threads backend lets finish
+    cli = start_cli(
+        ["run", "pi", str(points), "-b", name, "-w", "2", *start_method, *splits],
+        start_new_session=True,
+    )
+    time.sleep(random.Random(f"{name} {seed}").uniform(0.05, 1.5))
+    assert cli.poll() is None, "the run ended before the Ctrl-C: give it more work"
+    os.killpg(cli.pid, signal.SIGINT)
+    _, err = cli.communicate(timeout=20)
+    assert (cli.returncode, err) == (130, "mapreduce: interrupted\n")
+
+
+class RaisesInDel:
+    def __del__(self) -> None:
+        signal.raise_signal(signal.SIGINT)  # arrives inside __del__: would be lost
+
+
+def raise_in_a_collection() -> None:
+    """A garbage collection whose callback (dask's ``GCDiagnosis`` has one) the signal hits."""
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            signal.raise_signal(signal.SIGINT)
+
+    gc.callbacks.append(callback)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+
+
+def raise_in_a_weakref_callback() -> None:
+    """A weakref's callback (a ``WeakSet`` has one) that the signal hits."""
+
+    class Referent:
+        pass
+
+    referent = Referent()
+    reference = weakref.ref(referent, lambda _: signal.raise_signal(signal.SIGINT))
+    del referent
+    assert reference() is None
+
+
+@pytest.mark.parametrize(
+    "where",
+    [RaisesInDel, raise_in_a_collection, raise_in_a_weakref_callback],
+    ids=["__del__", "a gc callback", "a weakref callback"],
+)
+def test_an_interruption_where_python_would_swallow_it_is_raised_a_moment_later(where):
+    from mapreduce.interrupts import Interrupted, interrupting
+
+    with pytest.raises(Interrupted), interrupting(signal.SIGINT):
+        where()  # the handler runs where Python prints an exception and goes on
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
