@@ -13,7 +13,9 @@ import platform
 import sys
 from typing import Any, NamedTuple
 
-from backends.base import Backend, BackendError, ProcessBackend, WorkerLost
+from backends.base import Backend
+from backends.errors import BackendError, WorkerLost
+from backends.process import ProcessBackend
 
 
 class Entry(NamedTuple):

@@ -28,19 +28,11 @@ import distributed.utils
 from distributed import Client, LocalCluster, as_completed
 from distributed import Future as DaskFuture
 
-from backends.base import (
-    STOPPING_SIGNALS,
-    Backend,
-    BackendError,
-    R,
-    T,
-    WorkerLost,
-    causes,
-    restore_environment,
-    run_folder,
-    settle,
-    start_resource_tracker,
-)
+from backends.base import Backend, R, T, settle
+from backends.environment import restore_environment, start_resource_tracker
+from backends.errors import BackendError, WorkerLost, causes
+from backends.folders import run_folder
+from backends.signals import STOPPING_SIGNALS
 
 CONNECT_SECONDS = 10
 """How long to try to reach a scheduler before giving up."""

@@ -15,9 +15,10 @@ from concurrent.futures import Executor, InvalidStateError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.process import BaseProcess
 
-from backends.base import ProcessBackend, worker_initializer
 from backends.executor import ExecutorBackend
+from backends.process import ProcessBackend
 from backends.teardown import executor_processes, stop_executor
+from backends.workers import worker_initializer
 
 
 def quiet_cancelled_broken(args: threading.ExceptHookArgs, previous=threading.excepthook) -> None:

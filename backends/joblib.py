@@ -37,19 +37,12 @@ import joblib._parallel_backends
 from joblib._multiprocessing_helpers import mp
 from joblib.externals.loky import process_executor
 
-from backends.base import (
-    POLL_SECONDS,
-    BackendError,
-    ProcessBackend,
-    R,
-    T,
-    WorkerLost,
-    broken_pool_is_worker_lost,
-    call_indexed,
-    environment_kept,
-    worker_initializer,
-)
+from backends.base import POLL_SECONDS, R, T, broken_pool_is_worker_lost, call_indexed
+from backends.environment import environment_kept
+from backends.errors import BackendError, WorkerLost
+from backends.process import ProcessBackend
 from backends.teardown import executor_processes, stop_executor
+from backends.workers import worker_initializer
 
 SERIAL = ".  joblib will operate in serial mode"
 """How joblib's warning that it cannot start processes here ends."""

@@ -19,16 +19,10 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from multiprocessing.pool import Pool
 
-from backends.base import (
-    POLL_SECONDS,
-    ProcessBackend,
-    R,
-    T,
-    call_indexed,
-    settle,
-    worker_initializer,
-)
+from backends.base import POLL_SECONDS, R, T, call_indexed, settle
+from backends.process import ProcessBackend
 from backends.teardown import stop_pool
+from backends.workers import worker_initializer
 
 
 class WatchedPool(Pool):

@@ -23,7 +23,7 @@ from compare.analyse.statistics import ratio_text
 from compare.design.baselines import dask_available
 from compare.design.datasets import generated
 from compare.measure.memory import MemorySampler
-from mapreduce.cli import OneLineParser, positive_int, size
+from mapreduce.arguments import OneLineParser, positive_int, size
 from mapreduce.sizes import parse_size
 
 CANDIDATES = [

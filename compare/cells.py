@@ -119,8 +119,26 @@ class Cell:
     def phase_median(self, phase: str) -> float:
         return statistics.median(s.phases.get(phase, 0.0) for s in self.samples)
 
+    @property
+    def baseline(self) -> str | None:
+        """The framework-free baseline the cell runs instead of the engine, if it runs one
+        (its backend is ``baseline:NAME``)."""
+        return self.backend.removeprefix(BASELINE) if self.backend.startswith(BASELINE) else None
+
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "source"}
+
+
+class Experiment:
+    """The study's experiments, by the name a cell carries (``Cell.experiment``)."""
+
+    MATRIX = "matrix"
+    BASELINES = "baselines"
+    GRANULARITY = "granularity"
+    INPUT_SIZE = "input-size"
+    START_METHOD = "start-method"
+    REAL_TEXT = "real-text"
+    STRAGGLERS = "stragglers"
 
 
 FAULTS = ("backup_tasks", "backup_wins", "worker_restarts", "task_timeouts")

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import backends
-from backends.base import STOPPING_SIGNALS
+from backends.signals import STOPPING_SIGNALS
 from compare.analyse.analysis import Analysis
 from compare.analyse.checks import check_copies
 from compare.analyse.findings import findings
 from compare.analyse.headline import headline_cells
-from compare.cells import Cell
+from compare.cells import Cell, Experiment
 from compare.design import experiments
 from compare.design.datasets import Dataset, given
 from compare.design.presets import PRESETS, Preset
@@ -40,8 +40,8 @@ from compare.measure.stragglers import measure_stragglers
 from compare.render import plots
 from compare.render.report import render
 from compare.render.tables import all_tables, render_tables
+from mapreduce.arguments import OneLineParser, count, positive_int
 from mapreduce.catalog import catalog, find_job
-from mapreduce.cli import OneLineParser, positive_int
 from mapreduce.datasets import data_dir
 from mapreduce.errors import MapReduceError
 from mapreduce.interrupts import Interrupted, interrupting
@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--invocations",
-        type=int,
+        type=count,
         help="fresh processes the headline's cells are measured in again (default: the "
         "preset's; 0: none)",
     )
@@ -157,8 +157,8 @@ def plan_cells(args: argparse.Namespace) -> tuple[list[Cell], list[Dataset], lis
 def run_study(cells: Sequence[Cell], preset: Preset, repeat: int) -> None:
     """Measure every batch of cells in plan order (the matrix first), then the straggler
     experiment, then extra rounds where intervals are wide, with progress."""
-    straggling = [c for c in cells if c.experiment == "stragglers"]
-    planned = batches([c for c in cells if c.experiment != "stragglers"])
+    straggling = [c for c in cells if c.experiment == Experiment.STRAGGLERS]
+    planned = batches([c for c in cells if c.experiment != Experiment.STRAGGLERS])
     progress = StudyProgress(planned, repeat, later=len(straggling) * repeat)
     extra, rng = ExtraTime(preset.extra_seconds), random.Random(ORDER_SEED)
     for batch in planned:
@@ -207,8 +207,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     repeat = args.repeat or preset.repeat
     if args.invocations is not None or args.invocation_rounds:
-        if args.invocations is not None and args.invocations < 0:
-            return usage_error(f"--invocations must be 0 or more, not {args.invocations}")
         preset = dataclasses.replace(
             preset,
             invocations=preset.invocations if args.invocations is None else args.invocations,

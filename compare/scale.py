@@ -34,8 +34,8 @@ from tabulate import tabulate
 
 from compare.design.datasets import generated
 from compare.measure.memory import MemorySampler
+from mapreduce.arguments import OneLineParser, positive_int, size
 from mapreduce.catalog import catalog, find_job
-from mapreduce.cli import OneLineParser, positive_int, size
 from mapreduce.sizes import format_size
 
 BLOCK = 1 << 20

@@ -11,12 +11,14 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
-from typing import NoReturn
 
 import backends
-from backends.base import START_METHODS, STOPPING_SIGNALS, BackendError
+from backends.errors import BackendError
+from backends.process import START_METHODS
+from backends.signals import STOPPING_SIGNALS
 from backends.threads import THREAD_PREFIX
 from mapreduce import driver
+from mapreduce.arguments import OneLineParser, positive_int, seconds, size
 from mapreduce.catalog import catalog, find_job
 from mapreduce.check import CONFIGURATION_SECONDS, INCONCLUSIVE, check
 from mapreduce.check import default_size as check_size
@@ -40,53 +42,13 @@ from mapreduce.params import parse_assignments
 from mapreduce.phase import MEMORY_HINT
 from mapreduce.progress import ProgressBar
 from mapreduce.shuffle import MODES
-from mapreduce.sizes import format_size, parse_size
+from mapreduce.sizes import format_size
 from mapreduce.sorting import SORT_BUFFER
 from mapreduce.splits import MAX_RECORD
 from mapreduce.tasks import DEFAULT_MAX_ATTEMPTS
 from mapreduce.trace import trace_text
 
 PROG = "mapreduce"
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose errors are a single line, not a usage dump."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def positive_int(text: str) -> int:
-    """An argument that must be a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def seconds(text: str) -> float:
-    """An argument that is a number of seconds above 0, such as ``2.5``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
-    return value
-
-
-def size(text: str) -> int:
-    """An argument that is a size of at least one byte, such as ``20MB``."""
-    try:
-        value = parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 byte, not {text!r}")
-    return value
 
 
 def add_job_arguments(command: argparse.ArgumentParser, default_input: str) -> None:

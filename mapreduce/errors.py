@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backends.base import one_line
+from backends.errors import one_line
 
 
 class MapReduceError(Exception):

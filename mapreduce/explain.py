@@ -26,8 +26,9 @@ from mapreduce.job import Job, Pair
 from mapreduce.output import format_lines
 from mapreduce.partition import key_bytes
 from mapreduce.shuffle import merged
+from mapreduce.sorting import sort_in_memory
 from mapreduce.splits import check_input, split_pairs
-from mapreduce.tasks import combined_pairs, partitioned
+from mapreduce.tasks import combined_pairs, grouped, partitioned, sorted_output
 
 WIDTH = 80
 SHOWN = 12
@@ -63,7 +64,7 @@ def shown(pairs: Sequence[Pair], indent: str) -> list[str]:
 
 
 def where(key: Any) -> str:
-    """A record's key as a person reads it: ``sample.txt byte 12`` for a line of text."""
+    """A record's key as a person reads it: ``notes.txt byte 12`` for a line of text."""
     if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str):
         return f"{os.path.basename(key[0])} byte {key[1]}"
     return brief.repr(key)
@@ -128,19 +129,17 @@ def explain_step(
     outputs = []
     for partition in range(reducers):
         received = [pair for buckets in buckets_by_task for pair in buckets[partition]]
-        received.sort(key=lambda pair: pair[0])  # stable: a key's values keep map task order
+        sort_in_memory(received)  # the reduce task's own sort: a key's values keep map order
         say(f"REDUCE task {partition}: received {len(received)} pair(s), sorted and grouped:")
         output: list[Pair] = []
-        groups = itertools.groupby(received, key=lambda pair: pair[0])
-        for shown_groups, (key, group) in enumerate(groups):
-            values = [value for _, value in group]
+        for shown_groups, (key, group) in enumerate(grouped(received, Counter())):
+            values = list(group)
             produced = list(step.reducer(key, iter(values)))
             output += produced
             if shown_groups < SHOWN:
                 result = ", ".join(map(pair_text, produced))
                 say(f"    {brief.repr(key)}: {brief.repr(values)} -> {result}"[:WIDTH])
-        output.sort(key=lambda pair: pair[0])
-        outputs.append(output)
+        outputs.append(sorted_output(output))
         say(f"  output: {len(output)} pair(s)")
         say()
     return outputs
@@ -163,7 +162,8 @@ def explain(job: Job, inputs: Sequence[str], reducers: int, splits: int, out: Te
 
 
 def sample_inputs(job_class: type[Job], inputs: Iterable[str], lines: int, folder: str) -> str:
-    """A file of the first ``lines`` lines of ``inputs``, or of the job's generated input."""
+    """A file of the first ``lines`` lines of ``inputs``, or of the job's generated input,
+    named as the first of them, so that the splits shown name the file a reader gave."""
     paths = list(inputs)
     for path in paths:
         check_input(path)
@@ -171,6 +171,7 @@ def sample_inputs(job_class: type[Job], inputs: Iterable[str], lines: int, folde
         generated = os.path.join(folder, "generated.txt")
         job_class.generate_input(generated, 4096, 1)
         paths = [generated]
-    sample = os.path.join(folder, "sample.txt")
+    sample = os.path.join(folder, "sample", os.path.basename(paths[0]))
+    os.makedirs(os.path.dirname(sample))
     first_lines(paths, lines, sample)
     return sample

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 
-from backends.base import remove_dead
+from backends.folders import remove_dead
 from mapreduce.errors import OutputError
 from mapreduce.output import current_umask, write_errors
 from mapreduce.parts import Part

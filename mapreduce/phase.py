@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backends import Backend, WorkerLost
-from backends.base import broken_pool_is_worker_lost, causes, out_of_memory
+from backends.base import broken_pool_is_worker_lost
+from backends.errors import causes, out_of_memory
 from mapreduce.errors import MapReduceError, TaskError, one_line, task_title
 from mapreduce.tasks import TaskOutput
 

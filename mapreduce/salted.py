@@ -19,7 +19,8 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
-from backends.base import Backend, BackendError, R, T
+from backends.base import Backend, R, T
+from backends.errors import BackendError
 
 TIMEOUT = 300
 """Seconds one task may take."""

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
-from backends.base import run_folder
+from backends.folders import run_folder
 from mapreduce.errors import MapReduceError
 from mapreduce.partition import mixed_keys
 

@@ -391,18 +391,27 @@ def reduce_partition(task: ReduceTask, hold: bool) -> TaskOutput:
 
 def reduced(task: ReduceTask, pairs: Iterable[Pair], counters: Counter[str]) -> Iterator[Pair]:
     """The reducer's output over key-sorted ``pairs``, a key at a time."""
-    reorder = random.Random(task.index).shuffle  # seeded: a rerun of the check agrees
+    for key, values in grouped(pairs, counters, task.stress.values, task.index):
+        yield from task.job.reducer(key, values)
+
+
+def grouped(
+    pairs: Iterable[Pair], counters: Counter[str], order: str = "in order", seed: int = 0
+) -> Iterator[tuple[Any, Iterable[Any]]]:
+    """Each key of key-sorted ``pairs`` with its values, in map task order (``order``:
+    ``reversed`` or ``shuffled``, seeded, for ``check``); a key of no allowed type fails."""
+    reorder = random.Random(seed).shuffle  # seeded: a rerun of the check agrees
     for key, group in itertools.groupby(pairs, key=first):
         check_key(key)
         counters["reduce_input_groups"] += 1
         values: Iterable[Any] = map(second, group)
-        if task.stress.values != "in order":  # no MapReduce promises any order
+        if order != "in order":  # no MapReduce promises any order
             values = list(values)
-            if task.stress.values == "reversed":
+            if order == "reversed":
                 values.reverse()
             else:
                 reorder(values)
-        yield from task.job.reducer(key, values)
+        yield key, values
 
 
 def sorted_output(output: list[Pair]) -> list[Pair]:

@@ -93,8 +93,8 @@ def test_a_local_cluster_whose_worker_dies_as_it_starts_has_lost_a_worker(shape)
     """A worker that died as its nanny started it is a lost worker (the start is tried
     again); a process the system would not make fails the start."""
     pytest.importorskip("distributed", reason="dask is not installed (pip install '.[dask]')")
-    from backends.base import WorkerLost
     from backends.dask import worker_death_is_worker_lost
+    from backends.errors import WorkerLost
 
     lost = shape != "unmade"
     expected = WorkerLost if lost else RuntimeError

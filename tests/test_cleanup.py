@@ -97,7 +97,7 @@ def test_joblib_leaves_no_folder_in_dev_shm_after_a_run_or_a_failed_one(corpus, 
 
 @pytest.mark.parametrize("prefix", ["mapreduce-run-", "mapreduce-dask-"])
 def test_a_folder_left_by_a_killed_run_is_removed_by_the_next(prefix, tmp_path, monkeypatch):
-    from backends.base import run_folder
+    from backends.folders import run_folder
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

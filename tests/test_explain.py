@@ -22,9 +22,9 @@ def test_word_count_on_three_lines_matches_a_trace_by_hand(tmp_path):
     trace = explain("wordcount", str(path), "--splits", "2", "--reducers", "2")
     lines = trace.splitlines()
     # 31 bytes cut near the middle (byte 15), moved on to the end of its line (byte 23)
-    assert "  map task 0: sample.txt bytes 0-23 (2 record(s))" in lines
-    assert "  map task 1: sample.txt bytes 23-31 (1 record(s))" in lines
-    assert "    sample.txt byte 12: 'on the mat'" in lines
+    assert "  map task 0: three.txt bytes 0-23 (2 record(s))" in lines
+    assert "  map task 1: three.txt bytes 23-31 (1 record(s))" in lines
+    assert "    three.txt byte 12: 'on the mat'" in lines
     assert "    'the cat sat' -> ('the', 1), ('cat', 1), ('sat', 1)" in lines
     assert "  COMBINE: 6 pair(s) -> 5" in lines  # 'the' twice in map task 0
     for word in ("the", "cat", "sat", "on", "mat", "end"):
@@ -54,7 +54,7 @@ def test_only_the_first_lines_are_traced_and_a_users_job_works(tmp_path):
     path = tmp_path / "many.txt"
     path.write_text("".join(f"line {n}\n" for n in range(100)))
     trace = explain("tests.helpers:TeachingWordCount", str(path), "--lines", "2")
-    assert trace.count("    sample.txt byte ") == 2  # the two records, and no more
+    assert trace.count("    many.txt byte ") == 2  # the two records, and no more
     merged = trace.split("as 'run' prints them:\n", 1)[1].splitlines()
     assert merged == ["  line\t2"]
 

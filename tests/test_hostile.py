@@ -492,7 +492,7 @@ def raise_memory_error(_: int) -> None:
 def test_a_worker_out_of_memory_is_named_so_whatever_the_library_wraps_it_in():
     from concurrent.futures import ProcessPoolExecutor
 
-    from backends.base import BackendError
+    from backends.errors import BackendError
     from mapreduce.phase import MEMORY_HINT, failure
 
     with ProcessPoolExecutor(1) as pool:
@@ -541,8 +541,8 @@ def test_a_library_thread_that_dies_at_once_ends_the_run_in_one_line(monkeypatch
     monkeypatch.setattr(
         concurrent.futures.process._SafeQueue, "_on_queue_feeder_error", failing_handler
     )
-    monkeypatch.setattr(threading, "excepthook", backends.base.record_death)  # not pytest's
-    broken = pytest.raises(backends.base.PoolBroken, match="'QueueFeederThread' died: Memory")
+    monkeypatch.setattr(threading, "excepthook", backends.process.record_death)  # not pytest's
+    broken = pytest.raises(backends.errors.PoolBroken, match="'QueueFeederThread' died: Memory")
     with backends.create("futures", 1) as backend, broken:
         list(backend.run(str, [threading.Lock()]))  # a task that cannot be pickled
     assert "Traceback" not in capfd.readouterr().err

@@ -49,3 +49,16 @@ def test_an_invocation_that_hangs_fails_every_cell_it_measures_in_one_line(monke
     for cell in measured:
         assert cell.error == "invocation 1: a fresh process measuring it hung (0.05 s)"
         assert not cell.samples
+
+
+@pytest.mark.parametrize(
+    ("value", "cause"), [("-1", "must be at least 0, not -1"), ("x", "not a whole number")]
+)
+def test_an_invocation_count_that_is_not_one_is_one_line(value, cause, capsys):
+    from compare.cli import main
+
+    with pytest.raises(SystemExit) as ended:
+        main(["--invocations", value])
+    err = capsys.readouterr().err
+    assert ended.value.code == 2 and err.count("\n") == 1
+    assert f"argument --invocations: {cause}" in err

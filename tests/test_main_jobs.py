@@ -15,7 +15,7 @@ import pytest
 
 import backends
 from backends import Backend
-from backends.base import ProcessBackend
+from backends.process import ProcessBackend
 from mapreduce import Job, run
 from mapreduce.errors import JobError
 from tests.conftest import installed

@@ -107,3 +107,22 @@ def test_every_link_leads_to_a_file_and_heading_that_exist(page):
         if not linked.exists() or (anchor and anchor not in anchors(linked)):
             broken.append(target)
     assert not broken, f"{page.relative_to(ROOT)} links to what is not there: {broken}"
+
+
+def test_the_dask_costs_quoted_are_the_reference_runs():
+    from compare.analyse.analysis import Analysis
+    from compare.measure.results import read_json
+
+    header, cells = read_json(ROOT / "docs" / "reference" / "results.json")
+    analysis = Analysis(cells, cores=header["environment"]["cpu"]["logical_cores"])
+    pi = {c.backend: c for c in cells if c.experiment == "matrix" and c.job == "pi"}
+    text = " ".join((ROOT / "docs" / "running.md").read_text(encoding="utf-8").split())
+    quoted = (
+        f"starting the local cluster takes {pi['dask'].startup_seconds:.2f} s "
+        f"(futures: {pi['futures'].startup_seconds:.3f} s); pure-Python `pi`, "
+        f"{pi['sequential'].median:.2f} s sequential, then runs "
+        f"{analysis.speedup(pi['dask']):.2f}× faster on dask ({pi['dask'].median:.3f} s), "
+        f"where `futures` reaches {analysis.speedup(pi['futures']):.2f}× "
+        f"({pi['futures'].median:.3f} s)"
+    )
+    assert quoted in text

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 import backends
-from backends.base import default_start_method
+from backends.process import default_start_method
 from compare.analyse.analysis import Analysis
 from compare.cells import Cell, Sample
 from compare.design.datasets import generated

@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 
 from compare.analyse.statistics import Interval, leaders, median_interval, suspect, value_range
-from compare.cells import BASELINE, Cell
+from compare.cells import Cell, Experiment
 from mapreduce.catalog import find_job
 
 
@@ -65,7 +65,7 @@ class Analysis:
 
     def suspect(self, cell: Cell) -> str | None:
         """Why the cell's numbers cannot come from a correct run on an idle machine, or None."""
-        if not self.matches(cell) or cell.backend.startswith(BASELINE):
+        if not self.matches(cell) or cell.baseline:
             return None  # a baseline is other code: it may well beat the engine's sequential
         workload = find_job(cell.job).workload
         speedup, cpu_use = self.interval(cell), cell.cpu_utilization
@@ -74,7 +74,7 @@ class Analysis:
     def slowdown(self, cell: Cell) -> Interval | None:
         """A straggler-experiment cell's time over the normal run of each round (median and
         interval); None if its output is wrong or it has no normal run to compare with."""
-        normal = next(iter(self.select("stragglers", job=cell.job, workers=cell.workers,
+        normal = next(iter(self.select(Experiment.STRAGGLERS, job=cell.job, workers=cell.workers,
                                        scenario="normal")), None)  # fmt: skip
         if not self.matches(cell) or normal is None or not self.matches(normal):
             return None
@@ -93,14 +93,14 @@ class Analysis:
     def input_size_cells(self) -> list[Cell]:
         """The input-size sweep's cells, with the matrix's cells of its job on the same
         backends and worker count: the matrix's input is one more size of the sweep."""
-        sweep = self.select("input-size")
+        sweep = self.select(Experiment.INPUT_SIZE)
         if not sweep:
             return []
         names = {(c.backend, c.workers) for c in sweep}
         sizes = {c.input_bytes for c in sweep}
         matrix = [
             c
-            for c in self.select("matrix", job=sweep[0].job)
+            for c in self.select(Experiment.MATRIX, job=sweep[0].job)
             if (c.backend, c.workers) in names and c.input_bytes not in sizes
         ]
         return sorted(sweep + matrix, key=lambda c: c.input_bytes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compare.analyse.analysis import Analysis
+from compare.cells import Experiment
 from compare.design.datasets import Dataset, shakespeare
 from jobs.wordcount import WordCount
 from mapreduce import driver
@@ -14,7 +15,7 @@ def check_copies(analysis: Analysis, dataset: Dataset) -> dict | None:
     if dataset.copies == 1:
         return None
     measured = analysis.select(
-        "real-text", job="wordcount", dataset=dataset.name, backend="sequential"
+        Experiment.REAL_TEXT, job="wordcount", dataset=dataset.name, backend="sequential"
     )
     with driver.run(WordCount(), shakespeare(1).paths) as single:
         scaled = [(word, count * dataset.copies) for word, count in single.pairs()]

@@ -15,7 +15,7 @@ from backends import PROCESS_BACKENDS
 from compare.analyse.analysis import Analysis
 from compare.analyse.headline import fastest
 from compare.analyse.statistics import slowdown_text, speedup_text
-from compare.cells import Cell
+from compare.cells import Cell, Experiment
 from compare.design.presets import STRAGGLER_SCENARIOS
 from mapreduce import driver
 from mapreduce.catalog import find_job
@@ -28,9 +28,9 @@ def ref(analysis: Analysis, cell: Cell) -> str:
 
 def winners(analysis: Analysis) -> Iterator[str]:
     """Per job, the winner if one stands clear of the rest, else the cells tied for first."""
-    jobs = dict.fromkeys(c.job for c in analysis.cells if c.experiment == "matrix")
+    jobs = dict.fromkeys(c.job for c in analysis.cells if c.experiment == Experiment.MATRIX)
     for job in jobs:
-        cells = analysis.select("matrix", job=job)
+        cells = analysis.select(Experiment.MATRIX, job=job)
         tied = analysis.leaders([c for c in cells if c.backend != "sequential"])
         if not tied:
             continue
@@ -65,12 +65,12 @@ def suspects(analysis: Analysis) -> Iterator[str]:
 
 
 def by_workload(analysis: Analysis, workload: str) -> str | None:
-    jobs = dict.fromkeys(c.job for c in analysis.cells if c.experiment == "matrix")
+    jobs = dict.fromkeys(c.job for c in analysis.cells if c.experiment == Experiment.MATRIX)
     return next((job for job in jobs if find_job(job).workload == workload), None)
 
 
 def cell_at(analysis: Analysis, job: str, backend: str, workers: int) -> Cell | None:
-    found = analysis.select("matrix", job=job, backend=backend, workers=workers)
+    found = analysis.select(Experiment.MATRIX, job=job, backend=backend, workers=workers)
     return found[0] if found and analysis.citable(found[0]) else None
 
 
@@ -82,7 +82,9 @@ def describe(analysis: Analysis, cell: Cell) -> str:
 
 
 def gil(analysis: Analysis, load: float | None) -> Iterator[str]:
-    job = by_workload(analysis, "cpu") if not analysis.select("matrix", job="pi") else "pi"
+    job = (
+        by_workload(analysis, "cpu") if not analysis.select(Experiment.MATRIX, job="pi") else "pi"
+    )
     if job is None:
         return
     threads = cell_at(analysis, job, "threads", 2)
@@ -122,7 +124,7 @@ def waiting(analysis: Analysis) -> Iterator[str]:
     job = by_workload(analysis, "io")
     if job is None:
         return
-    cells = [c for c in analysis.select("matrix", job=job) if analysis.matches(c)]
+    cells = [c for c in analysis.select(Experiment.MATRIX, job=job) if analysis.matches(c)]
     threads = [c for c in cells if c.backend == "threads"]
     if not threads:
         return
@@ -153,7 +155,9 @@ def releasing(analysis: Analysis) -> Iterator[str]:
 
 def crossover(analysis: Analysis) -> Iterator[str]:
     """From big tasks to small: the first task size at which processes stop winning."""
-    cells = [c for c in analysis.cells if c.experiment == "granularity" and analysis.matches(c)]
+    cells = [
+        c for c in analysis.cells if c.experiment == Experiment.GRANULARITY and analysis.matches(c)
+    ]
     counts = sorted({c.splits for c in cells if c.splits >= c.workers > 1})
     winners = {
         count: sole_leader(analysis, [c for c in cells if c.splits == count]) for count in counts
@@ -209,7 +213,7 @@ def input_size(analysis: Analysis) -> Iterator[str]:
 def shuffle(analysis: Analysis) -> Iterator[str]:
     """The jobs whose shuffle costs most, and what it does to their speedup."""
     costs = {}
-    for cell in analysis.select("matrix", workers=analysis.cores):
+    for cell in analysis.select(Experiment.MATRIX, workers=analysis.cores):
         if (
             cell.backend in PROCESS_BACKENDS
             and analysis.citable(cell)
@@ -246,7 +250,7 @@ def sole_leader(analysis: Analysis, cells: list[Cell]) -> Cell | None:
 def start_methods(analysis: Analysis) -> Iterator[str]:
     cells = [
         c
-        for c in analysis.select("start-method")
+        for c in analysis.select(Experiment.START_METHOD)
         if c.startup_seconds is not None and c.backend != "sequential"
     ]
     if cells:
@@ -269,9 +273,10 @@ PAPER_STRAGGLERS = (
 def stragglers(analysis: Analysis) -> Iterator[str]:
     """Per straggler job at the core count: what a straggler, backups and a killed worker
     did to the time, against the paper's Figure 3."""
-    for job in dict.fromkeys(c.job for c in analysis.select("stragglers")):
+    for job in dict.fromkeys(c.job for c in analysis.select(Experiment.STRAGGLERS)):
         cells = {
-            c.scenario: c for c in analysis.select("stragglers", job=job, workers=analysis.cores)
+            c.scenario: c
+            for c in analysis.select(Experiment.STRAGGLERS, job=job, workers=analysis.cores)
         }
         slowed = {name: analysis.slowdown(cell) for name, cell in cells.items()}
         if any(slowed.get(name) is None for name in STRAGGLER_SCENARIOS):

@@ -6,7 +6,7 @@ import statistics
 
 from backends import PROCESS_BACKENDS
 from compare.analyse.analysis import Analysis
-from compare.cells import Cell
+from compare.cells import Cell, Experiment
 
 REGIMES = (
     (
@@ -56,7 +56,7 @@ def headline_cells(analysis: Analysis) -> list[tuple[str, str, str, Cell]]:
     chosen = []
     for regime, jobs, _ in REGIMES:
         for job in jobs:
-            cells = analysis.select("matrix", job=job)
+            cells = analysis.select(Experiment.MATRIX, job=job)
             parallel = [c for c in cells if c.workers > 1]
             candidates = {
                 "sequential": [c for c in cells if c.backend == "sequential"],

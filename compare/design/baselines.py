@@ -33,8 +33,10 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from backends.base import default_start_method, environment_kept, worker_initializer
+from backends.environment import environment_kept
+from backends.process import default_start_method
 from backends.teardown import stop_pool
+from backends.workers import worker_initializer
 
 WORD = re.compile(r"[^\W\d_]+")
 BLOCK = 1 << 20

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import backends
 from backends import PROCESS_BACKENDS, SCALE_OUT_BACKENDS
-from compare.cells import BASELINE, Cell
+from compare.cells import BASELINE, Cell, Experiment
 from compare.design.baselines import BASELINES, dask_available
 from compare.design.datasets import Dataset, generated, shakespeare, stdlib
 from compare.design.presets import Preset, worker_counts
@@ -61,7 +61,7 @@ def matrix(
         dataset = given or generated(job, preset.sizes[job])
         io = find_job(job).workload == "io"
         counts = workers or worker_counts(io, preset.full_grid)
-        cells.append(cell(preset, "matrix", job, dataset, "sequential", 1))
+        cells.append(cell(preset, Experiment.MATRIX, job, dataset, "sequential", 1))
         for name in names:
             if name == "sequential":
                 continue
@@ -69,9 +69,12 @@ def matrix(
                 if job not in preset.scale_out_jobs:
                     continue
                 scale_out_counts = workers or [os.cpu_count() or 1]
-                cells += [cell(preset, "matrix", job, dataset, name, n) for n in scale_out_counts]
+                cells += [
+                    cell(preset, Experiment.MATRIX, job, dataset, name, n)
+                    for n in scale_out_counts
+                ]
             else:
-                cells += [cell(preset, "matrix", job, dataset, name, n) for n in counts]
+                cells += [cell(preset, Experiment.MATRIX, job, dataset, name, n) for n in counts]
     return cells
 
 
@@ -81,7 +84,7 @@ def granularity(preset: Preset, names: Sequence[str]) -> list[Cell]:
     dataset = generated(sweep.job, sweep.size)
     chosen = [n for n in ("sequential", "threads", "pool") if n in names]
     return [
-        cell(preset, "granularity", sweep.job, dataset, name, 2, splits=splits)
+        cell(preset, Experiment.GRANULARITY, sweep.job, dataset, name, 2, splits=splits)
         for splits in sweep.values
         for name in chosen
     ]
@@ -99,7 +102,7 @@ def input_size(preset: Preset, names: Sequence[str]) -> list[Cell]:
     if any(n in PROCESS_BACKENDS for n in names):
         chosen.append(BEST_PROCESS)
     return [
-        cell(preset, "input-size", sweep.job, generated(sweep.job, size), name, cores)
+        cell(preset, Experiment.INPUT_SIZE, sweep.job, generated(sweep.job, size), name, cores)
         for size in sweep.values
         for name in chosen
     ]
@@ -112,7 +115,7 @@ def choose_best_process(cells: Sequence[Cell], speedup: Callable[[Cell], float |
         measured = {
             c.backend: value
             for c in cells
-            if c.experiment == "matrix"
+            if c.experiment == Experiment.MATRIX
             and c.job == chosen.job
             and c.workers == chosen.workers
             and c.backend in PROCESS_BACKENDS
@@ -125,11 +128,19 @@ def start_method(preset: Preset, names: Sequence[str]) -> list[Cell]:
     """Each process backend under each start method it supports, at 2 workers."""
     sweep = preset.start_method
     dataset = generated(sweep.job, sweep.size)
-    cells = [cell(preset, "start-method", sweep.job, dataset, "sequential", 1)]
+    cells = [cell(preset, Experiment.START_METHOD, sweep.job, dataset, "sequential", 1)]
     for name in PROCESS_BACKENDS:
         if name in names:
             cells += [
-                cell(preset, "start-method", sweep.job, dataset, name, 2, start_method=method)
+                cell(
+                    preset,
+                    Experiment.START_METHOD,
+                    sweep.job,
+                    dataset,
+                    name,
+                    2,
+                    start_method=method,
+                )
                 for method in backends.backend_class(name).available_start_methods()
             ]
     return cells
@@ -140,7 +151,7 @@ def real_text(preset: Preset, names: Sequence[str]) -> tuple[list[Cell], list[Da
     datasets = [shakespeare(preset.shakespeare_copies), stdlib(preset.stdlib_all)]
     chosen = [n for n in ("sequential", "pool") if n in names]
     cells = [
-        cell(preset, "real-text", job, dataset, name, 2)
+        cell(preset, Experiment.REAL_TEXT, job, dataset, name, 2)
         for dataset in datasets
         for job in ("wordcount", "invertedindex")
         for name in chosen
@@ -152,12 +163,12 @@ def baselines(preset: Preset, workers: int = 2) -> list[Cell]:
     """Word count written without the framework, beside the engine, on the matrix's input."""
     dataset = generated("wordcount", preset.baseline_size)
     names = [n for n in BASELINES if n != "dask-bag" or dask_available()]
-    cells = [cell(preset, "baselines", "wordcount", dataset, "sequential", 1)]
-    cells += [cell(preset, "baselines", "wordcount", dataset, "pool", workers)]
+    cells = [cell(preset, Experiment.BASELINES, "wordcount", dataset, "sequential", 1)]
+    cells += [cell(preset, Experiment.BASELINES, "wordcount", dataset, "pool", workers)]
     cells += [
         cell(
             preset,
-            "baselines",
+            Experiment.BASELINES,
             "wordcount",
             dataset,
             f"{BASELINE}{n}",
@@ -212,8 +223,8 @@ def stragglers(preset: Preset, names: Sequence[str], jobs: Sequence[str]) -> lis
     cores = os.cpu_count() or 1
     counts = [cores, 2 * cores] if preset.full_grid else [cores]
     return [
-        cell(preset, "stragglers", job, generated(job, preset.sizes[job]), STRAGGLER_BACKEND, n,
-             scenario=scenario)
+        cell(preset, Experiment.STRAGGLERS, job, generated(job, preset.sizes[job]),
+             STRAGGLER_BACKEND, n, scenario=scenario)
         for job in preset.straggler_jobs
         if job in jobs
         for n in counts
@@ -223,8 +234,8 @@ def stragglers(preset: Preset, names: Sequence[str], jobs: Sequence[str]) -> lis
 
 def keeps_timeline(cell: Cell) -> bool:
     """Whether the study keeps the cell's median run's timeline (for a plot)."""
-    return cell.experiment == "stragglers" or (
-        cell.experiment == "matrix" and cell.job in TIMELINE_JOBS
+    return cell.experiment == Experiment.STRAGGLERS or (
+        cell.experiment == Experiment.MATRIX and cell.job in TIMELINE_JOBS
     )
 
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import backends
 from backends import SCALE_OUT_BACKENDS, Backend
 from compare.analyse.statistics import value_range
-from compare.cells import BASELINE, Cell, Sample
+from compare.cells import Cell, Experiment, Sample
 from compare.design.baselines import BASELINES
 from compare.design.experiments import keeps_timeline
 from compare.measure.cpu import cpu_seconds_between, tree_cpu_seconds
@@ -70,7 +70,7 @@ def timed(run: Callable[[], tuple[str, dict[str, float], dict[str, int]]]) -> Sa
 
 def baseline_runner(cell: Cell) -> Runner:
     """Runs the cell's baseline word count (it has no phases)."""
-    function = BASELINES[cell.backend.removeprefix(BASELINE)]
+    function = BASELINES[cell.baseline]
 
     def run(paths: Sequence[str]) -> Sample:
         return timed(
@@ -275,7 +275,9 @@ def measure_wide(
 ) -> None:
     """Up to ``rounds`` more rounds for the cells whose interval is wide, the matrix's
     first (the headline comes from it), widest batch first, while the extra time lasts."""
-    for batch in sorted(planned, key=lambda b: (b.reference.experiment != "matrix", -widest(b))):
+    for batch in sorted(
+        planned, key=lambda b: (b.reference.experiment != Experiment.MATRIX, -widest(b))
+    ):
         wide = [cell for cell in batch.cells if not cell.error and too_wide(cell)]
         if not wide or not extra.allows():
             continue
@@ -300,7 +302,7 @@ def read_through(paths: Sequence[str], block: int = 1 << 20) -> None:
 def opened(cell: Cell, sequential: Backend, stack: ExitStack, tasks_for: int) -> Runner:
     """The cell's runner, on its backend opened in ``stack`` (start-up timed); the
     sequential cell runs the tasks of a run on ``tasks_for`` workers."""
-    if cell.backend.startswith(BASELINE):
+    if cell.baseline:
         return baseline_runner(cell)
     if cell.backend == "sequential":
         return engine_runner(cell, sequential, tasks_for)

@@ -16,23 +16,29 @@ from tabulate import tabulate
 
 from compare.analyse.analysis import Analysis
 from compare.analyse.statistics import speedup_text
+from compare.cells import Experiment
 from compare.measure.environment import python_label
 from compare.measure.results import read_json
-from mapreduce.cli import OneLineParser
+from mapreduce.arguments import OneLineParser
 
 
 def merged_report(runs: list[tuple[str, Analysis]]) -> str:
     lines = ["# mapreduce-study: runs side by side", ""]
     lines += [f"- {label}" for label, _ in runs]
     keys = dict.fromkeys(
-        (c.job, c.backend, c.workers) for _, a in runs for c in a.cells if c.experiment == "matrix"
+        (c.job, c.backend, c.workers)
+        for _, a in runs
+        for c in a.cells
+        if c.experiment == Experiment.MATRIX
     )
     for job in dict.fromkeys(job for job, _, _ in keys):
         rows = []
         for _, backend, workers in (k for k in keys if k[0] == job):
             row = [backend, workers]
             for _, analysis in runs:
-                found = analysis.select("matrix", job=job, backend=backend, workers=workers)
+                found = analysis.select(
+                    Experiment.MATRIX, job=job, backend=backend, workers=workers
+                )
                 cell = found[0] if found and found[0].samples else None
                 row.append(
                     f"{cell.median:.3f} s, {speedup_text(analysis.interval(cell))}"

@@ -17,7 +17,7 @@ from typing import Any
 
 import backends
 from compare.analyse.analysis import Analysis
-from compare.cells import Cell
+from compare.cells import Cell, Experiment
 from compare.render import timelines
 from compare.render.timelines import PHASE_COLOURS
 from mapreduce.driver import PHASES
@@ -78,7 +78,7 @@ def latex_figures(names: list[str]) -> str:
 
 
 def matrix_jobs(analysis: Analysis) -> list[str]:
-    return list(dict.fromkeys(c.job for c in analysis.cells if c.experiment == "matrix"))
+    return list(dict.fromkeys(c.job for c in analysis.cells if c.experiment == Experiment.MATRIX))
 
 
 MIN_WIDTH = 6.0
@@ -107,7 +107,7 @@ def per_job(analysis: Analysis, plt, title: str, panel: Callable[[Any, list[Cell
         return None
     figure, axes = grid(plt, len(jobs))
     for axis, job in zip(axes, jobs, strict=False):
-        panel(axis, analysis.select("matrix", job=job))
+        panel(axis, analysis.select(Experiment.MATRIX, job=job))
         axis.set_title(job)
     legend = {}  # every backend (or phase) drawn in any panel, once
     for axis in axes:
@@ -206,7 +206,7 @@ def cpu_use(analysis: Analysis, plt):
 
 
 def granularity(analysis: Analysis, plt):
-    cells = [c for c in analysis.cells if c.experiment == "granularity" and c.samples]
+    cells = [c for c in analysis.cells if c.experiment == Experiment.GRANULARITY and c.samples]
     if not cells:
         return None
     figure, axis = plt.subplots(figsize=(6, 4), layout="constrained")

@@ -17,7 +17,7 @@ from backends import PROCESS_BACKENDS
 from compare.analyse.analysis import Analysis
 from compare.analyse.headline import fastest, headline_cells
 from compare.analyse.statistics import slowdown_text, speedup_text
-from compare.cells import Cell
+from compare.cells import Cell, Experiment
 from mapreduce.driver import PHASES
 from mapreduce.sizes import format_size
 
@@ -88,15 +88,19 @@ TIMING_HEADERS = [
 
 def matrix_tables(analysis: Analysis) -> list[Table]:
     tables = []
-    jobs = dict.fromkeys(cell.job for cell in analysis.cells if cell.experiment == "matrix")
+    jobs = dict.fromkeys(
+        cell.job for cell in analysis.cells if cell.experiment == Experiment.MATRIX
+    )
     for job in jobs:
         rows = []
         for number, cell in enumerate(analysis.cells):
-            if cell.experiment == "matrix" and cell.job == job:
+            if cell.experiment == Experiment.MATRIX and cell.job == job:
                 phases = [seconds(cell.phase_median(p)) if cell.samples else "-" for p in PHASES]
                 timing = timing_columns(analysis, number, cell)[:-1]
                 rows.append([cell.backend, cell.workers, *timing, *phases, number])
-        first = next(c for c in analysis.cells if c.job == job and c.experiment == "matrix")
+        first = next(
+            c for c in analysis.cells if c.job == job and c.experiment == Experiment.MATRIX
+        )
         tables.append(
             Table(
                 f"{job} ({first.dataset.removeprefix(job).strip() or first.dataset})",
@@ -111,17 +115,17 @@ def sweep_table(analysis: Analysis, experiment: str, title: str, label: str) -> 
     rows = []
     chosen = (
         analysis.input_size_cells()
-        if experiment == "input-size"
+        if experiment == Experiment.INPUT_SIZE
         else [c for c in analysis.cells if c.experiment == experiment]
     )
     for cell in chosen:
         number = analysis.cells.index(cell)
-        if experiment == "granularity":
+        if experiment == Experiment.GRANULARITY:
             task = cell.input_bytes / cell.splits
             first = f"{cell.splits} ({format_size(task)} a task)"
-        elif experiment == "input-size":
+        elif experiment == Experiment.INPUT_SIZE:
             first = format_size(cell.input_bytes)
-        elif experiment == "start-method":
+        elif experiment == Experiment.START_METHOD:
             first = cell.start_method or "-"
         else:
             first = f"{cell.job} on {cell.dataset}"
@@ -162,7 +166,7 @@ def matrix_references(analysis: Analysis) -> list[tuple[int, Cell]]:
     return [
         (number, cell)
         for number, cell in enumerate(analysis.cells)
-        if cell.experiment == "matrix" and cell.backend == "sequential" and cell.samples
+        if cell.experiment == Experiment.MATRIX and cell.backend == "sequential" and cell.samples
     ]
 
 
@@ -180,7 +184,7 @@ def shuffle_table(analysis: Analysis) -> Table | None:
     """Per matrix job, what its map tasks send to the reducers and what moving it costs."""
     rows = []
     for _, reference in matrix_references(analysis):
-        cells = analysis.select("matrix", job=reference.job, workers=analysis.cores)
+        cells = analysis.select(Experiment.MATRIX, job=reference.job, workers=analysis.cores)
         best = fastest(analysis, [c for c in cells if c.backend in PROCESS_BACKENDS])
         if best is None:
             continue
@@ -240,7 +244,7 @@ def straggler_table(analysis: Analysis) -> Table | None:
             median_count(cell, "worker_restarts"), output_text(analysis, cell),
             analysis.cells.index(cell),
         ]
-        for cell in analysis.select("stragglers")
+        for cell in analysis.select(Experiment.STRAGGLERS)
         if cell.samples or cell.error
     ]  # fmt: skip
     headers = [
@@ -260,12 +264,15 @@ def straggler_table(analysis: Analysis) -> Table | None:
 
 def all_tables(analysis: Analysis) -> list[Table]:
     sweeps = [
-        sweep_table(analysis, "granularity", "Task granularity", "map tasks"),
-        sweep_table(analysis, "input-size", "Input size", "input"),
-        sweep_table(analysis, "start-method", "Start method", "start method"),
-        sweep_table(analysis, "real-text", "Real text", "job and input"),
+        sweep_table(analysis, Experiment.GRANULARITY, "Task granularity", "map tasks"),
+        sweep_table(analysis, Experiment.INPUT_SIZE, "Input size", "input"),
+        sweep_table(analysis, Experiment.START_METHOD, "Start method", "start method"),
+        sweep_table(analysis, Experiment.REAL_TEXT, "Real text", "job and input"),
         sweep_table(
-            analysis, "baselines", "Baselines: word count without the framework", "job and input"
+            analysis,
+            Experiment.BASELINES,
+            "Baselines: word count without the framework",
+            "job and input",
         ),
         straggler_table(analysis),
     ]

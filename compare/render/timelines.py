@@ -16,7 +16,7 @@ from typing import Any
 
 from backends import PROCESS_BACKENDS
 from compare.analyse.analysis import Analysis
-from compare.cells import Cell
+from compare.cells import Cell, Experiment
 from compare.measure.timelines import GIVEN_UP
 from mapreduce.driver import PHASES
 
@@ -41,7 +41,7 @@ def regimes(analysis: Analysis) -> list[tuple[str, Cell]]:
 
     def matrix(job: str, backend: str, workers: int | None = None) -> Cell | None:
         found = [
-            c for c in analysis.select("matrix", job=job, backend=backend)
+            c for c in analysis.select(Experiment.MATRIX, job=job, backend=backend)
             if c.timeline and (workers is None or c.workers == workers)
         ]  # fmt: skip
         return max(found, key=lambda c: c.workers, default=None)
@@ -64,8 +64,10 @@ def straggler_runs(analysis: Analysis) -> list[list[tuple[str, Cell]]]:
     cores = os.cpu_count() or 1
     shown = ("normal", "straggler", "straggler, backup tasks")
     rows = []
-    for job in dict.fromkeys(c.job for c in analysis.select("stragglers", workers=cores)):
-        cells = {c.scenario: c for c in analysis.select("stragglers", job=job, workers=cores)}
+    for job in dict.fromkeys(c.job for c in analysis.select(Experiment.STRAGGLERS, workers=cores)):
+        cells = {
+            c.scenario: c for c in analysis.select(Experiment.STRAGGLERS, job=job, workers=cores)
+        }
         row = [(f"{job}: {name}", cells[name]) for name in shown if cells.get(name)]
         if len(row) == len(shown) and all(c.timeline for _, c in row):
             rows.append(row)

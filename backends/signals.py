@@ -1,0 +1,51 @@
+"""The signals that stop a run, and holding them back while workers start."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Collection, Iterator
+
+STOPPING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that stop a run: Ctrl-C, ``kill``, and the terminal closing."""
+
+
+BLOCKS = hasattr(signal, "pthread_sigmask")
+"""Whether this platform can block signals (POSIX)."""
+
+
+@contextlib.contextmanager
+def held_back(*signums: int, blocked: Collection[int] = (signal.SIGINT,)) -> Iterator[None]:
+    """Hold ``signums`` back until the block ends, then deliver the first that came.
+
+    For code that must not be cut half way: starting workers (a half-started
+    pool or dask cluster cannot be cleaned up) and stopping them (a
+    half-closed pool hangs later).  The handlers are replaced (in the main
+    thread) to note the signals instead.  Those of them in ``blocked`` are
+    also blocked in this thread, so that threads and processes started
+    meanwhile inherit the block (a blocked signal stays blocked across
+    ``exec``) until their own code is ready for it: a worker that Python
+    starts afresh (spawn, forkserver, loky) would otherwise print a
+    ``KeyboardInterrupt`` traceback when a Ctrl-C, which reaches every
+    process in the terminal's group, comes before its initializer ignores it,
+    and a forked worker stopped (SIGTERM) before its initializer reset the
+    handler it inherited would raise this process's ``Interrupted``.
+    ``prepare_worker`` unblocks them.
+    """
+    received: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, lambda n, _: received.append(n)) for s in signums if main}
+    block = set(blocked) & set(signums)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, block) if BLOCKS and block else None
+    try:
+        yield
+    finally:
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if received:
+            signal.raise_signal(received[0])
