@@ -103,6 +103,10 @@ class Backend(abc.ABC):
     """Stopping signals blocked while the workers start, for them to inherit (``held_back``)."""
     starts_processes: ClassVar[bool] = False
     """Whether ``open`` starts processes, whose output goes through the ``relay``."""
+    runs_apart: bool = False
+    """Whether its ``submit`` starts a task apart from the caller (in a thread or a process),
+    so that the caller can watch it and time it out; the default ``submit`` does not (a
+    backend may decide it per instance: joblib with one worker runs tasks in the caller)."""
 
     def __init__(self, workers: int = 1) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -135,6 +139,12 @@ class Backend(abc.ABC):
             settle(future, error=exc)
         return future
 
+    def result(self, future: Future) -> Any:
+        """The result of a finished ``submit``: its value, its task's exception, or
+        ``WorkerLost`` where the library says its pool broke under it."""
+        with broken_pool_is_worker_lost(self):
+            return future.result()
+
     def cancel(self, future: Future) -> None:
         """Give up on a submitted execution: dropped if it has not started, else left to
         finish (a worker busy with it stays busy), its result unused."""
@@ -146,12 +156,6 @@ class Backend(abc.ABC):
     def ended(self) -> WorkerLost | None:
         """A ``WorkerLost`` naming a worker process that has ended, if one has."""
         return None
-
-    @property
-    def runs_apart(self) -> bool:
-        """Whether ``submit`` starts a task apart from the caller (in a thread or a process),
-        so that the caller can watch it and time it out: not with the default ``submit``."""
-        return type(self).submit is not Backend.submit
 
     def open(self) -> Backend:
         """Start the workers and wait until each can take a task; on failure, stop them.

@@ -123,6 +123,7 @@ class DaskBackend(Backend):
     """Runs tasks as dask futures on a local or remote dask.distributed cluster."""
 
     name = "dask"
+    runs_apart = True
     pickles = True
     starts_processes = True  # a local cluster's nannies and workers
     _client: Client | None = None

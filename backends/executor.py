@@ -12,6 +12,8 @@ from backends.base import POLL_SECONDS, Backend, R, T, broken_pool_is_worker_los
 class ExecutorBackend(Backend):
     """Submits every task to an executor and yields results as they complete."""
 
+    runs_apart = True
+
     _executor: Executor | None = None
 
     @abc.abstractmethod

@@ -48,6 +48,7 @@ class PoolBackend(ProcessBackend):
     """Runs tasks on ``workers`` processes of a ``multiprocessing.Pool``."""
 
     name = "pool"
+    runs_apart = True
     _pool: WatchedPool | None = None
 
     def _start(self) -> None:

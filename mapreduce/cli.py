@@ -265,7 +265,7 @@ def command_run(args: argparse.Namespace) -> int:
         trace = files.enter_context(destination(args.trace)) if args.trace else None
         try:
             result = driver.run(
-                job, inputs, backend, options=options, progress=progress, sink=sink
+                job, inputs, backend, options=options, after_task=progress, sink=sink
             )
         finally:
             if progress:

@@ -34,7 +34,7 @@ from mapreduce.job import Job, Pair
 from mapreduce.options import MAX_SPLITS, Options
 from mapreduce.output import Sink, format_pair
 from mapreduce.parts import Part, build, check_ordered, lines
-from mapreduce.phase import MEMORY_HINT, Ledger, Progress, Slice, run_phase
+from mapreduce.phase import MEMORY_HINT, AfterTask, Ledger, Slice, run_phase
 from mapreduce.shuffle import Spilled, choose, make_folder, merged
 from mapreduce.splits import CUT_BY_LINES, RECORD_LIMIT, FileSplit, split_pairs
 from mapreduce.summary import counters_text, markdown
@@ -351,14 +351,14 @@ def shuffle_share(outputs: list[TaskOutput]) -> float:
 
 
 def execute(
-    plan: Plan, backend: Backend, progress: Progress | None = None, sink: Sink | None = None
+    plan: Plan, backend: Backend, after_task: AfterTask | None = None, sink: Sink | None = None
 ) -> RunResult:
     """Run a checked plan on an open backend, step after step; write the output to ``sink``
     as it is built, if given."""
     folder = make_folder() if backend.shares_local_files else None
     try:
         with ctrl_c_interrupting():
-            return execute_steps(plan, backend, progress, folder, sink)
+            return execute_steps(plan, backend, after_task, folder, sink)
     except BaseException:
         if folder:
             # Stop the tasks first: a thread still running would find its
@@ -373,13 +373,17 @@ def execute(
 
 
 def execute_steps(
-    plan: Plan, backend: Backend, progress: Progress | None, folder: str | None, sink: Sink | None
+    plan: Plan,
+    backend: Backend,
+    after_task: AfterTask | None,
+    folder: str | None,
+    sink: Sink | None,
 ) -> RunResult:
     job = plan.job
     seconds: Counter[str] = Counter()
     counters: Counter[str] = Counter()
     task_outputs: list[TaskOutput] = []
-    ledger = Ledger(progress=progress)
+    ledger = Ledger(after_task=after_task)
     started = time.monotonic()
     splits, steps = plan.splits, job.steps()
     for number, step in enumerate(steps, start=1):
@@ -435,7 +439,7 @@ def run(
     workers: int = 1,
     start_method: str | None = None,
     options: Options | None = None,
-    progress: Progress | None = None,
+    after_task: AfterTask | None = None,
     sink: Sink | None = None,
     **fields: Any,
 ) -> RunResult:
@@ -446,4 +450,4 @@ def run(
         backend = backends.create(backend, workers, start_method)
     checked = plan(job, inputs, backend, options or Options(keep_pairs=True), **fields)
     with backend:
-        return execute(checked, backend, progress, sink)
+        return execute(checked, backend, after_task, sink)

@@ -35,12 +35,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backends import Backend, WorkerLost
-from backends.base import broken_pool_is_worker_lost
 from backends.errors import causes, out_of_memory
 from mapreduce.errors import MapReduceError, TaskError, one_line, task_title
 from mapreduce.tasks import TaskOutput
 
-Progress = Callable[[str, int, int], None]
+AfterTask = Callable[[str, int, int], None]
+"""Called as each task of a phase finishes, with the phase, the tasks done and their total:
+the progress bar is one; a study or test that kills a worker at a chosen moment is another."""
 
 PICKLE_HINT = "; a task's keys and values must pickle to travel between processes"
 
@@ -83,11 +84,11 @@ class Slice:
 
 @dataclass
 class Ledger:
-    """What a run's phases report into: counters, the timeline and progress."""
+    """What a run's phases report into: counters, the timeline and the ``after_task`` hook."""
 
     counters: Counter[str] = field(default_factory=Counter)
     timeline: list[Slice] = field(default_factory=list)
-    progress: Progress | None = None
+    after_task: AfterTask | None = None
     step: int = 1
 
     def record(self, phase: str, index: int, output: TaskOutput, outcome: str = "won") -> None:
@@ -100,9 +101,9 @@ class Ledger:
         self.timeline.append(Slice(*where, output.attempt, outcome, *worker, *ended))
 
     def report(self, phase: str, done: int, total: int) -> None:
-        """Tell the progress display how many of the phase's tasks are done."""
-        if self.progress:
-            self.progress(phase, done, total)
+        """Tell the ``after_task`` hook how many of the phase's tasks are done."""
+        if self.after_task:
+            self.after_task(phase, done, total)
 
     def typical(self, phase: str) -> float | None:
         """The median seconds of the phase's won executions so far, else of the run's."""
@@ -311,8 +312,7 @@ class Watch:
                 self.waiting.append(execution.index)
             return
         try:
-            with broken_pool_is_worker_lost(self.backend):
-                output = future.result()
+            output = self.backend.result(future)
         except WorkerLost:
             raise
         except Exception as exc:

@@ -31,7 +31,7 @@ from compare.measure.timelines import MedianRun
 from mapreduce import driver
 from mapreduce.catalog import find_job
 from mapreduce.errors import one_line
-from mapreduce.phase import Progress
+from mapreduce.phase import AfterTask
 
 
 def groups(cells: Sequence[Cell]) -> list[list[Cell]]:
@@ -42,8 +42,8 @@ def groups(cells: Sequence[Cell]) -> list[list[Cell]]:
     return list(found.values())
 
 
-def kill_at_half_map(pids: Sequence[int]) -> Progress:
-    """A progress hook that kills one worker once half the map tasks are done."""
+def kill_at_half_map(pids: Sequence[int]) -> AfterTask:
+    """An ``after_task`` hook that kills one worker once half the map tasks are done."""
     killed: list[int] = []
 
     def hook(phase: str, done: int, total: int) -> None:
@@ -82,7 +82,7 @@ def run_scenario(cell: Cell, paths: Sequence[str]) -> tuple[Sample, driver.RunRe
             shuffle=cell.shuffle,
             backup_tasks=scenario.backups,
         )
-        hook: Progress | None = kill_at_half_map(pids) if scenario.killed else None
+        hook: AfterTask | None = kill_at_half_map(pids) if scenario.killed else None
         results: list[driver.RunResult] = []
         faults: dict[str, int] = {}
 
