@@ -64,7 +64,7 @@ class Configuration:
     backend: str = "sequential"
     workers: int = 1
     start_method: str | None = None
-    splits: int | None = None
+    split_count: int | None = None
     reducers: int = 1
     stress: Stress = field(default_factory=Stress)
 
@@ -92,8 +92,8 @@ def configurations(names: Sequence[str], cores: int) -> list[Configuration]:
             )
     found += [
         Configuration("every task its own hash salt", "salt", "salted", 1, None, 4, 3),
-        Configuration("1 split", "splits", splits=1),
-        Configuration(f"{MANY_SPLITS} splits", "splits", splits=MANY_SPLITS),
+        Configuration("1 split", "splits", split_count=1),
+        Configuration(f"{MANY_SPLITS} splits", "splits", split_count=MANY_SPLITS),
         Configuration("3 reducers", "reducers", reducers=3),
         Configuration("combiner 0 times", "combiner", stress=Stress(combines=0)),
         Configuration("combiner twice", "combiner", stress=Stress(combines=2)),
@@ -103,8 +103,33 @@ def configurations(names: Sequence[str], cores: int) -> list[Configuration]:
     return found
 
 
-def run(job: Job, inputs: Sequence[str], config: Configuration) -> tuple[list[Any], int]:
-    """The job's output pairs under ``config``, and how many map tasks its first step ran."""
+SPREAD_TRIES = 3
+"""Runs of a configuration that varies processes until its map tasks ran in two of them: on
+a small input one worker may take every task before another reaches the task queue."""
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What one configuration gave: the output pairs, and how many map tasks its first step
+    ran in how many processes."""
+
+    output: list[Any]
+    tasks: int
+    processes: int
+
+    def spread(self, config: Configuration) -> bool:
+        """Whether the run could vary what ``config`` varies, as far as processes go: a
+        configuration of several worker processes needs its map tasks in two of them."""
+        return (
+            config.varies != "processes"
+            or config.workers < 2
+            or self.tasks < 2
+            or self.processes > 1
+        )
+
+
+def run(job: Job, inputs: Sequence[str], config: Configuration) -> Ran:
+    """The job's output under ``config``."""
     backend = (
         SaltedBackend()
         if config.backend == "salted"
@@ -116,13 +141,23 @@ def run(job: Job, inputs: Sequence[str], config: Configuration) -> tuple[list[An
             inputs,
             backend,
             reducers=config.reducers,
-            splits=config.splits or SPLITS,
+            split_count=config.split_count or SPLITS,
             cut_by_lines=True,
             stress=config.stress,
             keep_pairs=True,
         )
         with driver.execute(plan, backend) as result:
-            return result.output, len(plan.splits)
+            pids = {s.pid for s in result.timeline if (s.step, s.phase) == (1, "map")}
+            return Ran(result.output, len(plan.splits), len(pids - {0}))
+
+
+def run_spread(job: Job, inputs: Sequence[str], config: Configuration) -> Ran:
+    """``run``, again (``SPREAD_TRIES`` in all) while its map tasks ran in one process."""
+    for _ in range(SPREAD_TRIES):
+        ran = run(job, inputs, config)
+        if ran.spread(config):
+            break
+    return ran
 
 
 @dataclass
@@ -263,7 +298,7 @@ def check(
             announce(f"[{number}/{len(configs)}] {config.name}")
         try:
             with deadline(seconds):
-                output, tasks = run(job, inputs, config)
+                ran = run_spread(job, inputs, config)
         except Overtime as exc:
             print(f"  TIMED OUT  {config.name}: {exc}", file=out)
             timed_out.append(config.name)
@@ -271,12 +306,12 @@ def check(
                 break  # nothing to compare the others with
             continue
         if config.varies in NEED_TWO_TASKS:
-            most_tasks = max(most_tasks, tasks)
+            most_tasks = max(most_tasks, ran.tasks)
         if reference is None:
-            reference = output
-            print(f"  reference  {config.name}: {len(output)} output pairs", file=out)
+            reference = ran.output
+            print(f"  reference  {config.name}: {len(ran.output)} output pairs", file=out)
             continue
-        difference = compare(reference, output)
+        difference = compare(reference, ran.output)
         if difference is None:
             print(f"  matches    {config.name}", file=out)
             continue

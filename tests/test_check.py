@@ -8,12 +8,15 @@ import random
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from jobs.wordcount import WordCount
+from mapreduce import check as check_module
 from mapreduce.catalog import catalog
-from mapreduce.check import INCONCLUSIVE, check, default_size
+from mapreduce.check import INCONCLUSIVE, SPREAD_TRIES, check, default_size
 from mapreduce.tasks import Stress
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +126,29 @@ def test_an_input_of_one_line_is_inconclusive_not_a_match(name, tmp_path):
     assert ": inconclusive: every configuration matches, but the input gave one map task" in (
         verdict
     ), verdict
+
+
+def test_a_process_configuration_whose_map_tasks_ran_in_one_process_runs_again(
+    monkeypatch, tmp_path
+):
+    """A worker that took every map task shows no other process's hash salt: such a run is
+    not one that varied processes, and is made again (SPREAD_TRIES in all)."""
+    path = tmp_path / "in.txt"
+    path.write_text("".join(f"alpha beta {n}\n" for n in range(400)))
+    real, runs = check_module.run, []
+
+    def one_process_first(job, inputs, config):
+        ran = real(job, inputs, config)
+        runs.append((config.name, ran.processes))
+        first = sum(name == config.name for name, _ in runs) == 1
+        return replace(ran, processes=1) if config.name == "pool x2" and first else ran
+
+    monkeypatch.setattr(check_module, "run", one_process_first)
+    assert check(WordCount(), [str(path)], io.StringIO(), names=["sequential", "pool"]) == 0
+    pool = [processes for name, processes in runs if name == "pool x2"]
+    assert 2 <= len(pool) <= SPREAD_TRIES  # run again, until its tasks ran in both workers
+    assert pool[-1] == 2 or len(pool) == SPREAD_TRIES
+    assert [name for name, _ in runs].count("pool x1") == 1  # one worker: nothing to spread
 
 
 def test_the_stress_settings_are_off_in_a_normal_run():
