@@ -413,6 +413,11 @@ class SlowFirstSplit(WordCount):
         return super().map_split(split, counters)
 
 
+HANGING = "MAPREDUCE_TEST_HANGING"
+"""A folder where ``HangsInWorkers`` marks each worker that has begun to hang (a file named by
+its pid), if this environment variable names one."""
+
+
 class HangsInWorkers(TeachingWordCount):
     """Word count whose mapper never returns in a worker process (a cell that hangs), but runs
     as usual in the calling process (the sequential cell it is paired with)."""
@@ -421,6 +426,8 @@ class HangsInWorkers(TeachingWordCount):
 
     def mapper(self, key, line):
         if multiprocessing.parent_process() is not None:
+            if HANGING in os.environ:
+                Path(os.environ[HANGING], str(os.getpid())).touch()
             time.sleep(3600)
         yield from super().mapper(key, line)
 

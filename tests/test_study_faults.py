@@ -19,7 +19,7 @@ import pytest
 
 from compare.cli import INCOMPLETE, main
 from compare.measure import guard
-from tests.helpers import alive
+from tests.helpers import HANGING, alive, wait_for
 
 JOB = "tests.helpers:HangsInWorkers"
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,23 +83,21 @@ def test_a_signal_ends_a_stuck_study_within_two_seconds_marked_incomplete(
     output.mkdir()
     (output / "report.md").write_text("an earlier study's report\n")
     (output / "notes.txt").write_text("the student's own notes\n")
+    hanging = tmp_path / "hanging"
+    hanging.mkdir()
     study = subprocess.Popen(
         [sys.executable, "-m", "compare", *study_args(corpus, output, "pool")],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "MAPREDUCE_STUDY_DATA": str(tmp_path / "data")},
+        env={**os.environ, "MAPREDUCE_STUDY_DATA": str(tmp_path / "data"), HANGING: str(hanging)},
     )
     lines: list[str] = []
     reader = threading.Thread(target=read_lines, args=(study.stderr, lines))
     reader.start()
     try:
-        deadline = time.monotonic() + 60
-        while not any("sequential, pool x" in line for line in lines):
-            assert study.poll() is None and time.monotonic() < deadline, "".join(lines)
-            time.sleep(0.05)
-        time.sleep(2)  # the pool cell's workers are asleep in its warm-up
+        wait_for(lambda: any(hanging.iterdir()), "a pool worker hanging in the job", 60)
         workers = psutil.Process(study.pid).children(recursive=True)
         assert workers
         sent = time.monotonic()
@@ -114,5 +112,4 @@ def test_a_signal_ends_a_stuck_study_within_two_seconds_marked_incomplete(
     assert study.returncode == 128 + signum
     assert lines[-1] == f"compare: interrupted; {output} is incomplete (see {INCOMPLETE})\n"
     assert sorted(p.name for p in output.iterdir()) == [INCOMPLETE, "notes.txt"]
-    time.sleep(0.5)
-    assert not [p.pid for p in workers if alive(p.pid)]
+    wait_for(lambda: not [p.pid for p in workers if alive(p.pid)], "the workers' end", 2)
