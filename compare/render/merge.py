@@ -15,10 +15,10 @@ from pathlib import Path
 from tabulate import tabulate
 
 from compare.analyse.analysis import Analysis
-from compare.analyse.statistics import speedup_text
 from compare.cells import Experiment
 from compare.measure.environment import python_label
 from compare.measure.results import read_json
+from compare.render.tables import vs_sequential
 from mapreduce.arguments import OneLineParser
 
 
@@ -40,11 +40,8 @@ def merged_report(runs: list[tuple[str, Analysis]]) -> str:
                     Experiment.MATRIX, job=job, backend=backend, workers=workers
                 )
                 cell = found[0] if found and found[0].samples else None
-                row.append(
-                    f"{cell.median:.3f} s, {speedup_text(analysis.interval(cell))}"
-                    if cell
-                    else "-"
-                )
+                shown = f"{cell.median:.3f} s, {vs_sequential(analysis, cell)}" if cell else "-"
+                row.append(shown)
             rows.append(row)
         headers = ["backend", "workers", *(label for label, _ in runs)]
         lines += [
