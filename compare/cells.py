@@ -50,7 +50,7 @@ class Cell:
     workers: int
     params: dict[str, Any] = field(default_factory=dict)
     start_method: str | None = None
-    splits: int | None = None
+    split_count: int | None = None
     shuffle: str = "auto"
     scenario: str | None = None
     """The straggler experiment's disturbance (``compare.design.experiments.SCENARIOS``)."""
@@ -114,7 +114,7 @@ class Cell:
     @property
     def timing_key(self) -> tuple:
         """Cells with the same key are timed against the same sequential cell."""
-        return self.experiment, *self.output_key, self.splits
+        return self.experiment, *self.output_key, self.split_count
 
     def phase_median(self, phase: str) -> float:
         return statistics.median(s.phases.get(phase, 0.0) for s in self.samples)

@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--splits",
+        dest="split_count",
         type=positive_int,
         help="map tasks (default: 4 per worker, and one per "
         f"{format_size(driver.SPLIT_SIZE)} of input when that is more)",
@@ -189,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--lines", "-n", type=positive_int, default=4, help="input lines to trace (default: 4)"
     )
-    explain.add_argument("--splits", type=positive_int, default=2, help="map tasks (default: 2)")
+    explain.add_argument(
+        "--splits", dest="split_count", type=positive_int, default=2, help="map tasks (default: 2)"
+    )
     explain.add_argument(
         "--reducers", "-r", type=positive_int, default=2, help="reduce tasks (default: 2)"
     )
@@ -233,7 +236,7 @@ def command_run(args: argparse.Namespace) -> int:
     backend = backends.create(args.backend, workers, args.start_method, **settings)
     options = Options(
         reducers=args.reducers or workers,
-        splits=args.splits,
+        split_count=args.split_count,
         shuffle=args.shuffle,
         max_attempts=args.max_attempts,
         skip_bad_records=args.skip_bad_records,
@@ -301,7 +304,7 @@ def command_explain(args: argparse.Namespace) -> int:
     job = chosen_job(args)
     with tempfile.TemporaryDirectory(prefix="mapreduce-explain-") as folder:
         sample = sample_inputs(type(job), args.inputs, args.lines, folder)
-        explain(job, [sample], args.reducers, args.splits, sys.stdout)
+        explain(job, [sample], args.reducers, args.split_count, sys.stdout)
     return 0
 
 

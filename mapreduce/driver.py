@@ -191,7 +191,7 @@ def check_picklable(job: Job, backend: Backend) -> None:
         ) from exc
 
 
-def default_splits(workers: int, input_bytes: int = 0) -> int:
+def default_split_count(workers: int, input_bytes: int = 0) -> int:
     """How many splits a run on ``workers`` workers cuts ``input_bytes`` of input into,
     unless told: enough to keep every worker busy, and none above ``SPLIT_SIZE``."""
     return min(max(SPLITS_PER_WORKER * workers, math.ceil(input_bytes / SPLIT_SIZE)), MAX_SPLITS)
@@ -228,7 +228,7 @@ def plan(
     if options.skip_bad_records and any(type(step).mapper is Job.mapper for step in job.steps()):
         raise JobError(f"job {job.name!r} has no per-record mapper, so it cannot skip bad records")
     check_picklable(job, backend)
-    count = options.splits or default_splits(backend.workers, input_size(inputs))
+    count = options.split_count or default_split_count(backend.workers, input_size(inputs))
     limit = RECORD_LIMIT.set(options.max_record)
     cut = CUT_BY_LINES.set(options.cut_by_lines)
     try:

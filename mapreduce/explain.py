@@ -145,17 +145,17 @@ def explain_step(
     return outputs
 
 
-def explain(job: Job, inputs: Sequence[str], reducers: int, splits: int, out: TextIO) -> None:
+def explain(job: Job, inputs: Sequence[str], reducers: int, split_count: int, out: TextIO) -> None:
     """Trace ``job`` on the ``inputs`` (already cut to a few lines) step by step."""
     with backends.create("sequential") as backend:
-        plan = driver.plan(job, inputs, backend, reducers=reducers, splits=splits)
+        plan = driver.plan(job, inputs, backend, reducers=reducers, split_count=split_count)
     steps = job.steps()
     step_splits: list[Any] = plan.splits
     for number, step in enumerate(steps, start=1):
         step.prepare(step_splits, reducers)
         outputs = explain_step(step, step_splits, reducers, number, len(steps), out)
         if number < len(steps):
-            step_splits = split_pairs(list(merged(outputs)), splits, number)
+            step_splits = split_pairs(list(merged(outputs)), split_count, number)
     print("MERGE: the reduce outputs, merged in key order, as 'run' prints them:", file=out)
     for line in format_lines(merged(outputs), job.format_line):
         print(f"  {line}", end="" if line.endswith("\n") else "\n", file=out)

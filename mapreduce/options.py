@@ -30,14 +30,15 @@ class Options:
     """Everything about a run but its job, its input and its backend."""
 
     reducers: int = 1
-    splits: int | None = None
-    """Map tasks for the first step's input (None: ``driver.default_splits``)."""
+    split_count: int | None = None
+    """Map tasks for the first step's input (None: ``driver.default_split_count``)."""
     cut_by_lines: bool = False
     """Cut the input into splits of equally many lines, not bytes (``mapreduce.splits``)."""
     shuffle: str = "auto"
     """``auto``, ``memory`` or ``disk`` (see ``mapreduce.shuffle.choose``)."""
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    """Runs of a raising task, and pool restarts after a lost worker, before the run fails."""
+    """Tries the run gives each way a task's execution can end badly before it fails (see
+    ``FaultPolicy.max_attempts``)."""
     skip_bad_records: bool = False
     max_record: int = MAX_RECORD
     """The longest input line accepted, in bytes: a longer one is an error naming its file and
@@ -54,8 +55,8 @@ class Options:
 
     def __post_init__(self) -> None:
         require_count("reducers", self.reducers, MAX_REDUCERS)
-        if self.splits is not None:
-            require_count("splits", self.splits, MAX_SPLITS)
+        if self.split_count is not None:
+            require_count("splits", self.split_count, MAX_SPLITS)
         if self.shuffle not in MODES:
             raise MapReduceError(
                 f"shuffle must be one of {', '.join(MODES)}, not {self.shuffle!r}"

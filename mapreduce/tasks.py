@@ -39,7 +39,8 @@ COMBINE_EVERY = 200_000
 """Buffered map output values after which the combiner runs, bounding memory."""
 
 DEFAULT_MAX_ATTEMPTS = 3
-"""Tries per task before the run fails: a flaky task gets two more chances."""
+"""Tries before the run fails (``FaultPolicy.max_attempts``): a flaky task gets two more
+chances."""
 
 SKIPPED_SHOWN = 5
 """Skipped records described per task (all are counted)."""
@@ -47,7 +48,7 @@ SKIPPED_SHOWN = 5
 
 @dataclass(frozen=True)
 class FaultPolicy:
-    """What a task does when the job's code raises."""
+    """What a task does when the job's code raises, or runs too long."""
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     """Tries before the run fails, one limit for each way a task's execution can end badly:

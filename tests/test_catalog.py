@@ -78,7 +78,7 @@ def default_inputs(tmp_path_factory):
 
 def run_job(name: str, params: dict, inputs: list[str], backend) -> str:
     job = CATALOG[name](**params)
-    checked = driver.plan(job, inputs, backend, reducers=3, splits=5)
+    checked = driver.plan(job, inputs, backend, reducers=3, split_count=5)
     result = driver.execute(checked, backend)
     return "".join(result.lines())
 
@@ -128,7 +128,7 @@ def test_teaching_path_gives_the_fast_paths_output(name, backend_name, default_i
     for inputs in (default_inputs[name], write_edge_case(name, tmp_path)):
         outputs = set()
         for job in (TEACHING[name](), CATALOG[name]()):
-            result = driver.run(job, inputs, backend_name, workers=2, reducers=2, splits=3)
+            result = driver.run(job, inputs, backend_name, workers=2, reducers=2, split_count=3)
             outputs.add("".join(result.lines()))
         assert outputs == {ORACLES[name](inputs)}
 
@@ -143,7 +143,7 @@ def test_disk_shuffle_gives_the_same_output(catalog_backend, default_inputs, nam
     before = shuffle_folders()
     inputs = default_inputs[name]
     job = CATALOG[name]()
-    checked = driver.plan(job, inputs, catalog_backend, reducers=3, splits=5, shuffle="disk")
+    checked = driver.plan(job, inputs, catalog_backend, reducers=3, split_count=5, shuffle="disk")
     with driver.execute(checked, catalog_backend) as result:
         assert result.folder and Path(result.folder).is_dir()
         assert "".join(result.lines()) == ORACLES[name](inputs)
@@ -155,7 +155,7 @@ def test_disk_shuffle_gives_the_same_output(catalog_backend, default_inputs, nam
 def test_the_memory_shuffle_gives_the_same_output(catalog_backend, default_inputs, name):
     inputs = default_inputs[name]
     checked = driver.plan(
-        CATALOG[name](), inputs, catalog_backend, reducers=3, splits=5, shuffle="memory"
+        CATALOG[name](), inputs, catalog_backend, reducers=3, split_count=5, shuffle="memory"
     )
     with driver.execute(checked, catalog_backend) as result:
         assert "".join(result.lines()) == ORACLES[name](inputs)
@@ -171,7 +171,7 @@ def test_a_reduce_task_that_sorts_on_disk_gives_the_same_output(
 ):
     inputs = default_inputs[name]
     checked = driver.plan(
-        CATALOG[name](), inputs, catalog_backend, reducers=2, splits=4,
+        CATALOG[name](), inputs, catalog_backend, reducers=2, split_count=4,
         sort_buffer=SPILLING_BUFFER,
     )  # fmt: skip
     with driver.execute(checked, catalog_backend) as result:

@@ -31,7 +31,7 @@ def corpus(tmp_path):
 @pytest.mark.parametrize("name", PROCESS_BACKENDS)
 @pytest.mark.parametrize("start_method", [None, "spawn"])
 def test_no_worker_alive_after_a_run(name, start_method, corpus):
-    result = run(WordCount(), [corpus], name, workers=2, splits=6, start_method=start_method)
+    result = run(WordCount(), [corpus], name, workers=2, split_count=6, start_method=start_method)
     workers = result.worker_pids - {psutil.Process().pid}
     assert len(workers) >= 1
     assert not [pid for pid in workers if alive(pid)]
@@ -44,7 +44,7 @@ def test_no_worker_alive_after_a_failed_run(name, corpus, tmp_path):
     with pytest.raises(
         TaskError, match=r"failingmapper: map task \d+ of 6 .* failed 3 times: ValueError"
     ):
-        run(FailingMapper(str(pid_dir)), [corpus], name, workers=2, splits=6)
+        run(FailingMapper(str(pid_dir)), [corpus], name, workers=2, split_count=6)
     workers = {int(p.name) for p in pid_dir.iterdir()} - {psutil.Process().pid}
     assert workers
     assert not [pid for pid in workers if alive(pid)]
@@ -88,10 +88,10 @@ def test_joblib_leaves_no_folder_in_dev_shm_after_a_run_or_a_failed_one(corpus, 
         return [name for name in os.listdir("/dev/shm") if name.startswith(mark)]
 
     with backends.create("joblib", 2) as backend:
-        assert dict(run(WordCount(), [corpus], backend, splits=4).output)["alpha"] == 2000
+        assert dict(run(WordCount(), [corpus], backend, split_count=4).output)["alpha"] == 2000
         assert not folders()  # none made while the pool is open
         with pytest.raises(TaskError):
-            run(FailingMapper(str(tmp_path)), [corpus], backend, splits=4)
+            run(FailingMapper(str(tmp_path)), [corpus], backend, split_count=4)
     assert not folders()
 
 

@@ -114,7 +114,7 @@ def test_a_run_survives_a_worker_killed_mid_run(cluster, tmp_path):
     killer.start()
     try:
         backend = backends.create("dask", scheduler=address)
-        result = run(StallsOnce(str(pid_file)), [str(corpus)], backend, splits=6, reducers=2)
+        result = run(StallsOnce(str(pid_file)), [str(corpus)], backend, split_count=6, reducers=2)
     finally:
         killer.join()
 

@@ -51,7 +51,7 @@ def test_a_combiner_that_cannot_shrink_is_run_a_linear_number_of_times(monkeypat
     path.write_text("\n".join(" ".join(words[i : i + 10]) for i in range(0, len(words), 10)))
     KeepsEveryValue.combined = 0
 
-    result = driver.run(KeepsEveryValue(), [str(path)], splits=1)
+    result = driver.run(KeepsEveryValue(), [str(path)], split_count=1)
 
     # re-combining the whole buffer at every 100th value would pass it ~2 million values
     assert KeepsEveryValue.combined <= 3 * len(words)
@@ -69,7 +69,7 @@ def test_splits_grow_with_the_input(monkeypatch, tmp_path):
     backend = driver.backends.create("sequential")
     checked = driver.plan(CATALOG["wordcount"](), [str(path)], backend)
     assert len(checked.splits) >= path.stat().st_size // 1000
-    assert driver.default_splits(2) == 2 * driver.SPLITS_PER_WORKER
+    assert driver.default_split_count(2) == 2 * driver.SPLITS_PER_WORKER
 
 
 class ClaimsOrder(Job):
@@ -115,9 +115,9 @@ def test_a_reducer_that_changes_the_key_order_still_gives_sorted_output(name, tm
     ranked = [(f"{1000 - n:04d}", w) for w, n in sorted(counts.items())]
     expected = [f"{k}\t{v}\n" for k, v in sorted(ranked, key=lambda pair: pair[0])]
 
-    one = driver.run(Reranks(), [str(path)], name, workers=2, reducers=1, splits=3)
+    one = driver.run(Reranks(), [str(path)], name, workers=2, reducers=1, split_count=3)
     assert list(one.lines()) == expected  # a stable sort of the reducer's output
-    two = driver.run(Reranks(), [str(path)], name, workers=2, reducers=2, splits=3)
+    two = driver.run(Reranks(), [str(path)], name, workers=2, reducers=2, split_count=3)
     lines = list(two.lines())
     assert [key_of(line) for line in lines] == sorted(key_of(line) for line in lines)
     assert sorted(lines) == sorted(expected)

@@ -52,7 +52,7 @@ from tests.helpers import (
 
 @pytest.mark.parametrize("name", EVERY_NAME)
 def test_a_flaky_task_is_run_again_and_the_retries_counted(name, corpus, tmp_path):
-    result = run(FlakyWordCount(str(tmp_path)), [str(corpus)], name, workers=2, splits=4)
+    result = run(FlakyWordCount(str(tmp_path)), [str(corpus)], name, workers=2, split_count=4)
     assert "".join(result.lines()) == expected(LINES)
     assert result.counters["task_retries"] == len(list(tmp_path.glob("[0-9]*"))) == 4
 
@@ -92,12 +92,12 @@ def test_without_skipping_a_bad_record_fails_the_run(name, tmp_path):
     path = tmp_path / "poisoned.txt"
     path.write_text("fine words\nPOISON here\n")
     with pytest.raises(TaskError, match=r"poisoned: map task 0 of 1 .* ValueError: poisoned"):
-        run(PoisonedWordCount(), [str(path)], name, workers=2, splits=1)
+        run(PoisonedWordCount(), [str(path)], name, workers=2, split_count=1)
 
 
 def test_a_worker_lost_while_the_pool_starts_is_replaced_by_starting_again(corpus):
     backend = LosesWorkersAtStart(workers=2, losses=2)
-    result = run(WordCount(), [str(corpus)], backend, splits=4)
+    result = run(WordCount(), [str(corpus)], backend, split_count=4)
     assert "".join(result.lines()) == expected(LINES)
     assert backend.losses == 0 and len(result.worker_pids) == 2
 
@@ -188,7 +188,9 @@ def test_workers_killed_before_they_read_their_start_are_lost_and_replaced(
     write to it breaks, or the pool's pipes close under it; either is a lost worker."""
     killer.count = START_ATTEMPTS - 1
     before = children()
-    result = run(WordCount(), [str(corpus)], name, workers=2, splits=4, start_method=start_method)
+    result = run(
+        WordCount(), [str(corpus)], name, workers=2, split_count=4, start_method=start_method
+    )
     assert "".join(result.lines()) == expected(LINES)
     assert len(killer.killed) == killer.count
     assert children() <= before
@@ -236,7 +238,7 @@ def test_a_killed_worker_is_replaced_and_its_tasks_run_again(name, start_method,
             [str(corpus)],
             name,
             workers=2,
-            splits=6,
+            split_count=6,
             start_method=start_method,
         )
     finally:
@@ -256,7 +258,7 @@ def test_a_task_that_keeps_killing_its_worker_fails_the_run(name, corpus):
         MapReduceError,
         match=r"^killsitsworker: map phase lost a worker 2 times, the limit \(max attempts 2\)",
     ):
-        run(KillsItsWorker(), [str(corpus)], name, workers=2, splits=4, max_attempts=2)
+        run(KillsItsWorker(), [str(corpus)], name, workers=2, split_count=4, max_attempts=2)
     assert children() <= before
 
 
@@ -346,7 +348,7 @@ def test_a_worker_killed_while_idle_is_replaced_and_the_run_completes(name, corp
     killer.start()
     before = children()
     try:
-        result = run(PausesOnce(str(pid_file)), [str(corpus)], name, workers=2, splits=1)
+        result = run(PausesOnce(str(pid_file)), [str(corpus)], name, workers=2, split_count=1)
     finally:
         killer.join()
     assert "".join(result.lines()) == expected(LINES)

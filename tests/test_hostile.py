@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -102,13 +103,13 @@ def test_a_hostile_parameter_value_is_refused_in_one_line_or_runs(job, name, tmp
 
 
 @pytest.mark.parametrize("name", EVERY_NAME)
-@pytest.mark.parametrize("splits", [1, 3, 7])
-def test_a_file_named_twice_is_read_twice_each_copy_numbered_from_one(name, splits, tmp_path):
+@pytest.mark.parametrize("split_count", [1, 3, 7])
+def test_a_file_named_twice_is_read_twice_each_copy_numbered_from_one(name, split_count, tmp_path):
     lines = [f"{'match' if n % 3 == 0 else 'other'} line {n}" for n in range(40)]
     path = tmp_path / "g1.txt"
     path.write_text("\n".join(lines) + "\n")
     job = find_job("grep")(pattern="match")
-    result = run(job, [str(path), str(path), str(path)], name, workers=2, splits=splits)
+    result = run(job, [str(path), str(path), str(path)], name, workers=2, split_count=split_count)
     copy = [f"{path}:{n}:{line}\n" for n, line in enumerate(lines, 1) if "match" in line]
     assert sorted(result.lines()) == sorted(copy * 3)
 
@@ -195,9 +196,18 @@ def test_a_run_stopped_while_it_makes_its_input_leaves_no_partial_file(signum, t
     assert list(data.iterdir()) == []
 
 
+@dataclass
+class Silent:
+    """A port on this machine that accepts connections and never says a word, and the
+    connections it has accepted."""
+
+    port: int
+    accepted: list[socket.socket]
+
+
 @pytest.fixture
-def silent_port():
-    """A port on this machine that accepts connections and never says a word."""
+def silent():
+    """A ``Silent`` scheduler, closed with every connection it took."""
     server = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []
     stop = threading.Event()
@@ -210,7 +220,7 @@ def silent_port():
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield server.getsockname()[1]
+    yield Silent(server.getsockname()[1], accepted)
     stop.set()
     thread.join()
     for connection in accepted:
@@ -226,15 +236,15 @@ def run_on_silent_scheduler(port: int, folder: Path) -> list[str]:
 
 
 @installed_dask
-def test_a_scheduler_that_never_answers_is_one_line_within_the_connect_time(silent_port, tmp_path):
+def test_a_scheduler_that_never_answers_is_one_line_within_the_connect_time(silent, tmp_path):
     from backends.dask import CONNECT_SECONDS
 
     started = time.monotonic()
-    done = mapreduce_cli(*run_on_silent_scheduler(silent_port, tmp_path))
+    done = mapreduce_cli(*run_on_silent_scheduler(silent.port, tmp_path))
     assert time.monotonic() - started < CONNECT_SECONDS + 5
     assert done.returncode == 1
     assert done.stderr == (
-        f"mapreduce: error: the dask scheduler at tcp://127.0.0.1:{silent_port} did not answer "
+        f"mapreduce: error: the dask scheduler at tcp://127.0.0.1:{silent.port} did not answer "
         f"within {CONNECT_SECONDS} s: is it a dask scheduler?\n"
     )
 
@@ -242,11 +252,11 @@ def test_a_scheduler_that_never_answers_is_one_line_within_the_connect_time(sile
 @installed_dask
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_while_connecting_to_a_scheduler_ends_the_run_within_two_seconds(
-    signum, silent_port, tmp_path
+    signum, silent, tmp_path
 ):
-    run = start_cli(run_on_silent_scheduler(silent_port, tmp_path))
+    run = start_cli(run_on_silent_scheduler(silent.port, tmp_path))
     try:
-        time.sleep(2)  # connected, waiting for a greeting
+        wait_for(lambda: silent.accepted, "the run connecting to the scheduler")
         sent = time.monotonic()
         run.send_signal(signum)
         _, err = run.communicate(timeout=10)
@@ -281,8 +291,7 @@ def test_check_stops_a_configuration_that_never_ends_and_says_so(tmp_path):
     )
     try:
         out, _ = run.communicate(timeout=100)
-        time.sleep(1)
-        left = live(session_processes(run.pid))
+        wait_for(lambda: not live(session_processes(run.pid)), "the end of check's processes", 2)
     finally:
         run.kill()
         run.wait()
@@ -299,7 +308,6 @@ def test_check_stops_a_configuration_that_never_ends_and_says_so(tmp_path):
         "mapper, combiner or reducer that never returns, or an input too large for check "
         "(--time-limit)"
     )
-    assert not left
 
 
 SHM_MOUNTS = {"/dev/shm full": "size=4k", "/dev/shm read-only": "ro"}

@@ -31,7 +31,7 @@ def test_an_input_truncated_during_the_run_is_an_error_naming_it(name, job, tmp_
     path = tmp_path / "shrinks.txt"
     path.write_text("\n".join(LINES * 4) + "\n")
     with pytest.raises(TaskError, match=rf"changed during the run.*|{re.escape(str(path))}") as e:
-        run(job(), [str(path)], name, workers=2, splits=1)
+        run(job(), [str(path)], name, workers=2, split_count=1)
     assert str(path) in str(e.value) and "changed during the run" in str(e.value)
     assert e.value.attempts == 1
 
@@ -85,12 +85,14 @@ def test_sort_reports_input_that_is_not_utf8_in_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("name", EVERY_NAME)
-@pytest.mark.parametrize("splits", ["1", "4"])
-def test_a_record_longer_than_the_limit_is_one_line_naming_file_and_offset(name, splits, tmp_path):
+@pytest.mark.parametrize("split_count", ["1", "4"])
+def test_a_record_longer_than_the_limit_is_one_line_naming_file_and_offset(
+    name, split_count, tmp_path
+):
     path = tmp_path / "oneline.txt"
     path.write_bytes(b"short line\n" + b"x" * 3_000_000)
     done = mapreduce_cli(
-        "run", "wordcount", str(path), "-b", name, "-w", "2", "--splits", splits,
+        "run", "wordcount", str(path), "-b", name, "-w", "2", "--splits", split_count,
         "--max-record-size", "1MB",
     )  # fmt: skip
     assert done.returncode == 1

@@ -32,7 +32,7 @@ def test_before_3_14_the_backend_is_refused_in_one_line_naming_the_version():
 
 @pytest.mark.skipif(not NEW, reason="needs Python 3.14 (InterpreterPoolExecutor)")
 def test_each_worker_is_a_thread_of_this_process_with_its_own_interpreter(corpus):
-    result = run(WordCount(), [str(corpus)], "interpreters", workers=2, splits=4)
+    result = run(WordCount(), [str(corpus)], "interpreters", workers=2, split_count=4)
     assert result.worker_pids == {os.getpid()}
     assert len({s.thread for s in result.timeline}) == 2
 

@@ -82,7 +82,7 @@ def test_a_malformed_record_names_the_job_and_split(tmp_path):
         match=r"urlcount: map task 0 of 1 \(access.log bytes 0-55\) failed 3 times: "
         r"ValueError: not a Common Log Format line: 'not a log line'",
     ):
-        run(UrlCount(), [str(path)], "pool", workers=2, splits=1)
+        run(UrlCount(), [str(path)], "pool", workers=2, split_count=1)
 
 
 def test_cli_runs_a_job_on_its_default_input(tmp_path):

@@ -25,7 +25,7 @@ def test_equal_keys_of_different_types_group_on_every_reducer_count(name, tmp_pa
         path.write_text("\n".join(literals * 20) + "\n")
         outputs = {
             reducers: "".join(run(KeysFromLines(), [str(path)], name, workers=2,
-                                  reducers=reducers, splits=5).lines())
+                                  reducers=reducers, split_count=5).lines())
             for reducers in (1, 2, 3, 7)
         }  # fmt: skip
         assert len(set(outputs.values())) == 1

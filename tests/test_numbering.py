@@ -27,15 +27,22 @@ def first_split(text) -> str:
 
 def test_a_failure_names_the_first_split_task_0(text):
     with pytest.raises(TaskError, match=rf"poisoned: map task 0 of {SPLITS} {first_split(text)}"):
-        run(PoisonedWordCount(), [str(text)], "threads", workers=2, splits=SPLITS, max_attempts=1)
+        run(
+            PoisonedWordCount(),
+            [str(text)],
+            "threads",
+            workers=2,
+            split_count=SPLITS,
+            max_attempts=1,
+        )
 
 
 @pytest.mark.timeout(60)
 def test_a_time_out_names_the_first_split_task_0(text):
     expected = rf"slowfirstsplit: map task 0 of {SPLITS} {first_split(text)} ran longer"
     with pytest.raises(MapReduceError, match=expected):
-        run(SlowFirstSplit(3), [str(text)], "pool", workers=2, splits=SPLITS, task_timeout=0.5,
-            max_attempts=1)  # fmt: skip
+        run(SlowFirstSplit(3), [str(text)], "pool", workers=2, split_count=SPLITS,
+            task_timeout=0.5, max_attempts=1)  # fmt: skip
 
 
 def test_explain_names_the_first_split_task_0(text):
@@ -47,7 +54,7 @@ def test_explain_names_the_first_split_task_0(text):
 
 def test_the_timeline_and_the_trace_call_the_first_split_map_0(text):
     """The first split's task is the slow one: its piece and its trace slice say 0."""
-    result = run(SlowFirstSplit(1), [str(text)], "pool", workers=2, splits=SPLITS)
+    result = run(SlowFirstSplit(1), [str(text)], "pool", workers=2, split_count=SPLITS)
     maps = [piece for piece in result.timeline if piece.phase == "map"]
     slowest = max(maps, key=lambda piece: piece.end - piece.start)
     assert slowest.index == 0 and sorted(p.index for p in maps) == list(range(SPLITS))

@@ -30,17 +30,17 @@ def backend(request):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     texts=st.lists(TEXT, min_size=1, max_size=3),
-    splits=st.integers(1, 9),
+    split_count=st.integers(1, 9),
     reducers=st.integers(1, 4),
 )
 @pytest.mark.parametrize("job", [WordCount, TeachingWordCount], ids=["fast", "teaching"])
-def test_random_text_matches_oracle(backend, job, texts, splits, reducers):
+def test_random_text_matches_oracle(backend, job, texts, split_count, reducers):
     with tempfile.TemporaryDirectory() as directory:
         inputs = []
         for i, text in enumerate(texts):
             path = Path(directory, f"{i}.txt")
             path.write_bytes(text.encode("utf-8"))
             inputs.append(str(path))
-        checked = driver.plan(job(), inputs, backend, reducers=reducers, splits=splits)
+        checked = driver.plan(job(), inputs, backend, reducers=reducers, split_count=split_count)
         result = driver.execute(checked, backend)
     assert "".join(result.lines()) == oracle_output(oracle_word_counts(texts))

@@ -206,7 +206,7 @@ def test_the_shuffle_is_timed_as_its_own_phase_and_its_bytes_counted(name, tmp_p
     path.write_text("\n".join(lines) + "\n")
     with backends.create(name, 1 if name == "sequential" else 2) as backend:
         plan = driver.plan(
-            WordCount(), [str(path)], backend, reducers=2, splits=4, shuffle="memory"
+            WordCount(), [str(path)], backend, reducers=2, split_count=4, shuffle="memory"
         )
         with driver.execute(plan, backend) as result:
             seconds, counters = result.seconds, result.counters

@@ -18,7 +18,7 @@ from tests.helpers import exit_status
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("name", EVERY_NAME)
 def test_the_timeline_has_every_task_once_and_no_worker_runs_two_at_once(name, corpus):
-    result = driver.run(WordCount(), [str(corpus)], name, workers=2, reducers=2, splits=6)
+    result = driver.run(WordCount(), [str(corpus)], name, workers=2, reducers=2, split_count=6)
     timeline = result.timeline
     assert sorted(s.index for s in timeline if s.phase == "map") == list(range(6))
     assert sorted(s.index for s in timeline if s.phase == "reduce") == [0, 1]
@@ -37,7 +37,9 @@ def test_the_timeline_has_every_task_once_and_no_worker_runs_two_at_once(name, c
 
 
 def test_the_trace_is_the_trace_event_format_in_microseconds(corpus):
-    result = driver.run(WordCount(), [str(corpus)], "threads", workers=2, reducers=2, splits=4)
+    result = driver.run(
+        WordCount(), [str(corpus)], "threads", workers=2, reducers=2, split_count=4
+    )
     document = json.loads(json.dumps(trace_events(result.timeline, "wordcount", "threads")))
     slices = [e for e in document["traceEvents"] if e["ph"] == "X"]
     assert len(slices) == len(result.timeline) == 6

@@ -35,14 +35,16 @@ def write_case(directory: Path, contents: list[bytes]) -> list[str]:
 
 
 @pytest.mark.parametrize("reducers", [1, 3])
-@pytest.mark.parametrize("splits", [None, 1, 7, 64])
+@pytest.mark.parametrize("split_count", [None, 1, 7, 64])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_wordcount_matches_counter_oracle(open_backend, case, splits, reducers, tmp_path):
+def test_wordcount_matches_counter_oracle(open_backend, case, split_count, reducers, tmp_path):
     contents = CASES[case]
     inputs = write_case(tmp_path, contents)
     expected = oracle_output(oracle_word_counts(data.decode("utf-8") for data in contents))
 
-    checked = driver.plan(WordCount(), inputs, open_backend, reducers=reducers, splits=splits)
+    checked = driver.plan(
+        WordCount(), inputs, open_backend, reducers=reducers, split_count=split_count
+    )
     result = driver.execute(checked, open_backend)
 
     assert "".join(result.lines()) == expected
@@ -55,7 +57,7 @@ def test_counters_add_up(open_backend, tmp_path):
     lines = [line for data in contents for line in data.decode().splitlines()]
     counts = oracle_word_counts(contents_text.decode() for contents_text in contents)
 
-    checked = driver.plan(WordCount(), inputs, open_backend, reducers=3, splits=5)
+    checked = driver.plan(WordCount(), inputs, open_backend, reducers=3, split_count=5)
     counters = driver.execute(checked, open_backend).counters
 
     assert counters["input_records"] == len(lines)

@@ -158,9 +158,10 @@ def crossover(analysis: Analysis) -> Iterator[str]:
     cells = [
         c for c in analysis.cells if c.experiment == Experiment.GRANULARITY and analysis.matches(c)
     ]
-    counts = sorted({c.splits for c in cells if c.splits >= c.workers > 1})
+    counts = sorted({c.split_count for c in cells if c.split_count >= c.workers > 1})
     winners = {
-        count: sole_leader(analysis, [c for c in cells if c.splits == count]) for count in counts
+        count: sole_leader(analysis, [c for c in cells if c.split_count == count])
+        for count in counts
     }
     won = [count for count in counts if winners[count] and winners[count].backend == "pool"]
     if not won:
@@ -298,11 +299,11 @@ def stragglers(analysis: Analysis) -> Iterator[str]:
             "stopped worker waiting for a task holds the pool's task-queue lock, and every "
             f"worker waits with it). {alone}A worker killed half-way through the map phase: "
             f"{said['worker killed']}. For scale, {PAPER_STRAGGLERS}. Here the straggler is "
-            f"one of {normal.workers} workers, not a few of 1,746 machines, and each map task is "
-            f"1/{driver.default_splits(normal.workers)} of the work, not 1/15,000: a slow task "
-            "is a large share of the run, and a backup has that much to redo. A pool cannot "
-            "replace one worker, so a death restarts every worker and reruns every task in "
-            "progress, where the paper's master reran only the dead machine's."
+            f"one of {normal.workers} workers, not a few of 1,746 machines, and each map task "
+            f"is 1/{driver.default_split_count(normal.workers)} of the work, not 1/15,000: a slow "
+            "task is a large share of the run, and a backup has that much to redo. A pool "
+            "cannot replace one worker, so a death restarts every worker and reruns every task "
+            "in progress, where the paper's master reran only the dead machine's."
         )
 
 

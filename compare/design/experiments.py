@@ -84,8 +84,8 @@ def granularity(preset: Preset, names: Sequence[str]) -> list[Cell]:
     dataset = generated(sweep.job, sweep.size)
     chosen = [n for n in ("sequential", "threads", "pool") if n in names]
     return [
-        cell(preset, Experiment.GRANULARITY, sweep.job, dataset, name, 2, splits=splits)
-        for splits in sweep.values
+        cell(preset, Experiment.GRANULARITY, sweep.job, dataset, name, 2, split_count=count)
+        for count in sweep.values
         for name in chosen
     ]
 

@@ -36,7 +36,7 @@ class StudyProgress:
             else ""
         )
         first = batch.reference
-        splits = f", {first.splits} splits" if first.splits else ""
+        splits = f", {first.split_count} splits" if first.split_count else ""
         cells = ", ".join(
             f"{c.backend} x{c.workers}" + (f" ({c.start_method})" if c.start_method else "")
             for c in batch.cells

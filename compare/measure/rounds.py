@@ -99,7 +99,7 @@ def engine_runner(cell: Cell, backend: Backend, tasks_for: int | None = None) ->
     A cell the report draws keeps its median run's timeline."""
     job = find_job(cell.job)(**cell.params)
     workers = tasks_for or cell.workers
-    splits = cell.splits or driver.default_splits(workers)
+    split_count = cell.split_count or driver.default_split_count(workers)
     median_run = MedianRun(cell) if keeps_timeline(cell) else None
 
     plans: dict[tuple[str, ...], driver.Plan] = {}  # planned once per input, not per round
@@ -108,7 +108,12 @@ def engine_runner(cell: Cell, backend: Backend, tasks_for: int | None = None) ->
         key = tuple(paths)
         if key not in plans:
             plans[key] = driver.plan(
-                job, paths, backend, reducers=workers, splits=splits, shuffle=cell.shuffle
+                job,
+                paths,
+                backend,
+                reducers=workers,
+                split_count=split_count,
+                shuffle=cell.shuffle,
             )
         plan = plans[key]
         results = []

@@ -78,7 +78,7 @@ def run_scenario(cell: Cell, paths: Sequence[str]) -> tuple[Sample, driver.RunRe
             paths,
             backend,
             reducers=cell.workers,
-            splits=driver.default_splits(cell.workers),
+            split_count=driver.default_split_count(cell.workers),
             shuffle=cell.shuffle,
             backup_tasks=scenario.backups,
         )

@@ -210,7 +210,7 @@ def granularity(analysis: Analysis, plt):
     if not cells:
         return None
     figure, axis = plt.subplots(figsize=(6, 4), layout="constrained")
-    line_per_backend(axis, cells, lambda c: (c.input_bytes / c.splits, c.median))
+    line_per_backend(axis, cells, lambda c: (c.input_bytes / c.split_count, c.median))
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xlabel("bytes of input per map task")

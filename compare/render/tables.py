@@ -121,8 +121,8 @@ def sweep_table(analysis: Analysis, experiment: str, title: str, label: str) -> 
     for cell in chosen:
         number = analysis.cells.index(cell)
         if experiment == Experiment.GRANULARITY:
-            task = cell.input_bytes / cell.splits
-            first = f"{cell.splits} ({format_size(task)} a task)"
+            task = cell.input_bytes / cell.split_count
+            first = f"{cell.split_count} ({format_size(task)} a task)"
         elif experiment == Experiment.INPUT_SIZE:
             first = format_size(cell.input_bytes)
         elif experiment == Experiment.START_METHOD:
