@@ -31,6 +31,8 @@ from compare.cells import Cell, Experiment
 from compare.design import experiments
 from compare.design.datasets import Dataset, given
 from compare.design.presets import PRESETS, Preset
+from compare.measure import calibration
+from compare.measure.calibration import Scale
 from compare.measure.environment import collect_environment
 from compare.measure.invocations import measure_apart
 from compare.measure.progress import StudyProgress
@@ -40,7 +42,7 @@ from compare.measure.stragglers import measure_stragglers
 from compare.render import plots
 from compare.render.report import render
 from compare.render.tables import all_tables, render_tables
-from mapreduce.arguments import OneLineParser, count, positive_int
+from mapreduce.arguments import OneLineParser, count, factor, positive_int
 from mapreduce.catalog import catalog, find_job
 from mapreduce.datasets import data_dir
 from mapreduce.errors import MapReduceError
@@ -112,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="latex_booktabs",
         help="tabulate format for tables.* (default: latex_booktabs)",
     )
+    parser.add_argument(
+        "--scale",
+        type=factor,
+        help="scale the processor-bound inputs by this factor, from "
+        f"{calibration.LIMITS[0]:g} to {calibration.LIMITS[1]:g} (default: measured first "
+        "on the default and full presets, 1 on the rest)",
+    )
     parser.add_argument("--no-sweeps", action="store_true", help="only the matrix")
     parser.add_argument(
         "--no-real-text", action="store_true", help="leave out Shakespeare and the stdlib"
@@ -124,9 +133,10 @@ def usage_error(message: str) -> int:
     return 2
 
 
-def plan_cells(args: argparse.Namespace) -> tuple[list[Cell], list[Dataset], list[str]]:
+def plan_cells(
+    args: argparse.Namespace, preset: Preset
+) -> tuple[list[Cell], list[Dataset], list[str]]:
     """The cells to measure, the real-text datasets, and notes on what was left out."""
-    preset = PRESETS[args.preset]
     names = experiments.available(args.backends or backends.names())
     jobs = args.jobs or list(preset.sizes)
     own = given(args.input) if args.input else None
@@ -199,6 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             given(args.input)
     except MapReduceError as exc:
         return usage_error(str(exc))
+    if args.scale is not None and not calibration.LIMITS[0] <= args.scale <= calibration.LIMITS[1]:
+        low, high = calibration.LIMITS
+        return usage_error(f"--scale must lie from {low:g} to {high:g}, not {args.scale:g}")
     missing = [job for job in args.jobs or [] if job not in preset.sizes]
     if missing and not args.input:
         return usage_error(
@@ -276,12 +289,30 @@ def render_again(argv: Sequence[str]) -> int:
     return 0
 
 
+def scale_for(args: argparse.Namespace, preset: Preset) -> Scale | None:
+    """The factor for the preset's generated inputs: ``--scale``'s, or measured here if the
+    preset calibrates (None: the sizes as they are, or the user's own inputs)."""
+    if args.input:
+        return None
+    if args.scale is not None:
+        return Scale(args.scale)
+    if not preset.calibrate:
+        return None
+    seconds = calibration.probe_seconds()
+    scale = Scale(calibration.factor_for(seconds), seconds)
+    print(f"[...] inputs {scale.describe()}", file=sys.stderr, flush=True)
+    return scale
+
+
 def study(
     args: argparse.Namespace, argv: list[str], preset: Preset, repeat: int, folder: Path
 ) -> int:
     """Measure, analyse and write the report into ``folder``; the exit status."""
     environment = collect_environment(args.output)
-    cells, real, notes = plan_cells(args)
+    scale = scale_for(args, preset)
+    if scale is not None:
+        preset = calibration.scaled(preset, scale.factor)
+    cells, real, notes = plan_cells(args, preset)
     run_study(cells, preset, repeat)
 
     analysis = Analysis(cells)
@@ -295,6 +326,7 @@ def study(
         "invocations": preset.invocations,
         "invocation_rounds": preset.invocation_rounds,
         "environment": environment,
+        "scale": dataclasses.asdict(scale) if scale else None,
         "datasets": list(described.values()),
         "checks": [check for dataset in real if (check := check_copies(analysis, dataset))],
         "notes": notes,

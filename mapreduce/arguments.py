@@ -38,12 +38,21 @@ def whole(text: str, least: int) -> int:
 
 def seconds(text: str) -> float:
     """An argument that is a number of seconds above 0, such as ``2.5``."""
+    return above_zero(text, "a number of seconds")
+
+
+def factor(text: str) -> float:
+    """An argument that is a factor above 0, such as ``0.5``."""
+    return above_zero(text, "a factor")
+
+
+def above_zero(text: str, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
     if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
+        raise argparse.ArgumentTypeError(f"must be {what} above 0, not {text!r}")
     return value
 
 

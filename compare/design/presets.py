@@ -4,10 +4,12 @@ A preset fixes the input size of each job in the matrix, the worker counts,
 the rounds, and the sweeps that explain the matrix.  The default preset's
 sizes make one sequential run of every job take about 1.15 s on this
 project's 2-core reference machine: long enough that the work, not start-up
-and pickling, is what is timed.  Its matrix measures seven of the twelve
-jobs on every backend at the core count (I/O-bound jobs also past it) and
-stays within 6 minutes; the ``full`` preset adds the other five, the whole
-worker grid, the start-method sweep and real text.
+and pickling, is what is timed; on another machine, or a busy day, the
+default and ``full`` presets scale them to the speed measured first.  Its
+matrix measures seven of the twelve jobs on every backend at the core count
+(I/O-bound jobs also past it) and stays within 6 minutes; the ``full``
+preset adds the other five, the whole worker grid, the start-method sweep
+and real text.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class Preset:
     (``compare.measure.invocations``): their intervals are cut from one value per invocation."""
     invocation_rounds: int = 1
     """Rounds each of those invocations runs."""
+    calibrate: bool = False
+    """Scale the processor-bound inputs to this machine's speed first
+    (``compare.measure.calibration``), so that they take the time ``sizes`` were set for."""
 
 
 def worker_counts(io: bool = False, full: bool = False, cores: int | None = None) -> list[int]:
@@ -102,7 +107,7 @@ DEFAULT_SIZES = {
     "fetch": 7_800,
     "compress": 25 * MB,
 }
-"""About 1.15 s of one sequential run each on the reference machine (1.3 to 2 s when busy);
+"""About 1.15 s of one sequential run each on the reference machine (before calibration);
 word count, whose per-run cost (the shuffle of its vocabulary, the merge) is high, about
 2.3 s.  The input-size sweep's largest point is the matrix's own word count input."""
 
@@ -146,6 +151,7 @@ PRESETS = {
         extra_seconds=10,
         straggler_jobs=("sort",),
         invocations=10,
+        calibrate=True,
     ),
     "full": Preset(
         name="full",
@@ -165,6 +171,7 @@ PRESETS = {
         straggler_jobs=("sort", "wordcount"),
         straggler_scenarios=("normal", "backup tasks", *STRAGGLER_SCENARIOS[1:]),
         invocations=10,
+        calibrate=True,
     ),
     "large": Preset(
         name="large",

@@ -8,6 +8,7 @@ from tabulate import tabulate
 
 from compare.analyse.analysis import Analysis
 from compare.analyse.headline import REGIMES
+from compare.measure.calibration import Scale
 from compare.measure.environment import python_label
 from compare.render.tables import HEADLINE, Table
 
@@ -128,6 +129,8 @@ def render(
         ),
     ]
     lines += ["", "## Datasets", ""]
+    if header.get("scale"):
+        lines += [f"Generated inputs {Scale(**header['scale']).describe()}.", ""]
     lines.append(
         tabulate(
             [[d["name"], d["bytes"], d["files"], d["description"]] for d in header["datasets"]],
