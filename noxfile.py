@@ -8,6 +8,7 @@ import shutil
 import nox
 
 nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_venv = "yes"  # a session's second run installs into the venv it has
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 DEV_REQUIREMENTS = PYPROJECT["project"]["optional-dependencies"]["dev"]

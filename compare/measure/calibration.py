@@ -70,9 +70,11 @@ def probe_seconds() -> float:
 
 
 def factor_for(seconds: float) -> float:
-    """The reference's probe time over this one, in quarter-octave steps, within ``LIMITS``."""
+    """The reference's probe time over this one, in half-octave steps within ``LIMITS``, to
+    two figures (0.35, 0.5, 0.71, 1, 1.4): a factor one can type again with ``--scale``."""
     steps = round(STEPS_PER_OCTAVE * math.log2(REFERENCE_SECONDS / seconds))
-    return min(max(2 ** (steps / STEPS_PER_OCTAVE), LIMITS[0]), LIMITS[1])
+    step = min(max(2 ** (steps / STEPS_PER_OCTAVE), LIMITS[0]), LIMITS[1])
+    return float(f"{step:.2g}")
 
 
 def scaled(preset: Preset, factor: float) -> Preset:
