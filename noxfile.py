@@ -75,7 +75,7 @@ def faults(session: nox.Session) -> None:
 
 @nox.session
 def compare(session: nox.Session) -> None:
-    """Run the study (default preset, at most 6 minutes); `-- --preset smoke` takes 30 s."""
+    """Run the study (default preset, about 5 minutes); `-- --preset smoke` takes 30 s."""
     session.install("-e", ".[plots,dask]")
     describe_interpreter(session)
     session.run("python", "-m", "compare", *session.posargs)

@@ -7,7 +7,7 @@ project's 2-core reference machine: long enough that the work, not start-up
 and pickling, is what is timed; on another machine, or a busy day, the
 default and ``full`` presets scale them to the speed measured first.  Its
 matrix measures seven of the twelve jobs on every backend at the core count
-(I/O-bound jobs also past it) and stays within 6 minutes; the ``full``
+(I/O-bound jobs also past it) in about 5 minutes; the ``full``
 preset adds the other five, the whole worker grid, the start-method sweep
 and real text.
 """
@@ -138,7 +138,7 @@ PRESETS = {
             "seven jobs sized to about 1.15 s sequential, every backend at the core count, "
             "three rounds (more where a range is wide), the headline's cells again in 10 fresh "
             "processes, the granularity and input-size sweeps and the straggler experiment "
-            "on sort; within 6 minutes on 2 cores"
+            "on sort; about 5 minutes on 2 cores"
         ),
         repeat=3,
         sizes={job: size for job, size in DEFAULT_SIZES.items() if job not in FULL_ONLY},
