@@ -53,14 +53,19 @@ def broken_pool_is_worker_lost(backend: Backend) -> Iterator[None]:
     that died as it started: with ``forkserver`` and ``spawn`` the driver writes each new
     process what it is to run, and that write breaks (``BrokenPipeError``) if the process
     died before it read it, or finds the executor's pipes closed under it (``OSError``) if
-    the executor's thread has meanwhile found a worker dead and broken the executor."""
+    the executor's thread has meanwhile found a worker dead and broken the executor; the
+    next process's start may then even pass it a descriptor number closed and made again
+    (``ValueError: bad value(s) in fds_to_keep``).  An ``OSError`` or ``ValueError`` is a
+    lost worker only while a worker process has ended."""
     try:
         yield
     except BrokenExecutor as exc:
         if out_of_memory(exc):  # the driver could not take a result in: no worker died
             raise
         raise WorkerLost(f"a {backend.name} worker died: {one_line(exc)}") from exc
-    except OSError as exc:
+    except BackendError:  # the backend's own word (a ValueError too): said already
+        raise
+    except (OSError, ValueError) as exc:
         lost = backend.ended()
         if lost is None and not isinstance(exc, BrokenPipeError):
             raise

@@ -534,6 +534,27 @@ def test_a_result_the_driver_had_no_memory_to_take_in_is_out_of_memory_not_a_los
         raise BrokenProcessPool("A process in the executor was terminated abruptly")
 
 
+@pytest.mark.parametrize(
+    "error", [OSError(9, "Bad file descriptor"), ValueError("bad value(s) in fds_to_keep")]
+)
+def test_a_start_that_fails_while_a_worker_has_died_is_a_lost_worker_and_else_itself(
+    error, monkeypatch
+):
+    """A pool whose worker died under its start fails that start in the library's own words;
+    the death is what the engine handles (a new pool), and the error alone is no death."""
+    from backends.base import broken_pool_is_worker_lost
+
+    futures = backends.create("futures", 2)
+    monkeypatch.setattr(futures, "ended", lambda: None)
+    with pytest.raises(type(error)), broken_pool_is_worker_lost(futures):
+        raise error
+    died = backends.WorkerLost("futures worker 4242 was killed by SIGKILL")
+    monkeypatch.setattr(futures, "ended", lambda: died)
+    with pytest.raises(backends.WorkerLost) as raised, broken_pool_is_worker_lost(futures):
+        raise error
+    assert raised.value is died and raised.value.__cause__ is error
+
+
 def failing_handler(*_: object) -> None:
     """A queue's feeder thread's error handler that itself runs out of memory (under a
     memory limit, formatting the traceback does)."""
