@@ -344,13 +344,19 @@ def run_map_task(task: MapTask) -> TaskOutput:
     for bucket in buckets:  # the reducers merge sorted runs (Hadoop's map side sorts too)
         sort_in_memory(bucket)
     folder = task.spill_folder
-    names = [
-        f"map-{task.index:05d}.{task.execution}-part-{r:04d}.pickle" for r in range(task.reducers)
-    ]
+    names = [f"{attempt('map', task)}-part-{r:04d}.pickle" for r in range(task.reducers)]
     spilled = [spill(b, folder, n, task.pack) for n, b in zip(names, buckets, strict=True)]
     counters["shuffle_bytes"] += sum(map(size_of, spilled))
     moved = time.monotonic() - moving
     return TaskOutput(spilled, counters, skipped=skipped, shuffle_seconds=moved)
+
+
+def attempt(phase: str, task: MapTask | ReduceTask) -> str:
+    """The name of this attempt's files: the task, its execution, and this process and a
+    random tag.  A scheduler may run one execution again on its own (dask does when the
+    worker holding a finished task's result dies), and the two must not share a file: one
+    would truncate what the driver is reading of the other."""
+    return f"{phase}-{task.index:05d}.{task.execution}.{os.getpid()}-{random.getrandbits(32):08x}"
 
 
 class OutOfOrder(Exception):
@@ -432,7 +438,7 @@ def emit(
 ) -> tuple[Part | None, Spilled]:
     """Write ``output`` to the task's part and keep its pairs, as the task asks; raise
     ``OutOfOrder`` at a key that comes before the one given last."""
-    name = f"reduce-{task.index:05d}.{task.execution}"
+    name = attempt("reduce", task)
     writer = None
     if task.part:
         path = os.path.join(task.folder, f"{name}.part") if task.folder else None

@@ -5,6 +5,7 @@ does, whole or not at all."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -236,3 +237,17 @@ def test_a_full_disk_shuffle_names_the_folder_and_is_not_retried(name, corpus, t
         "--shuffle",
         "disk",
     )
+
+
+def test_two_attempts_at_one_execution_write_files_of_their_own():
+    """dask runs a finished execution again when the worker holding its result dies: the
+    second attempt must not truncate the file the driver reads of the first."""
+    from types import SimpleNamespace
+
+    from mapreduce.tasks import attempt
+
+    task = SimpleNamespace(index=3, execution=1)
+    first, second = attempt("reduce", task), attempt("reduce", task)
+    assert first != second
+    assert first.startswith(f"reduce-00003.1.{os.getpid()}-")
+    assert second.startswith(f"reduce-00003.1.{os.getpid()}-")
