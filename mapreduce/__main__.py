@@ -32,15 +32,21 @@ def launch(program: str, module: str) -> int:
     """Import ``module``'s ``main`` and run it; a Ctrl-C before it takes over is one line.
 
     ``main`` answers a Ctrl-C during its command; one while it loads, or while
-    it builds its parser and reads the arguments, ends here.
+    it builds its parser and reads the arguments, ends here.  From the first
+    import on, a Ctrl-C raises ``Interrupted``, which is sent again if Python
+    swallowed it: an import can be cut inside the callback that drops its
+    module lock, where the exception is printed and the import goes on.
     """
     import sys  # loaded with Python itself: nothing to cut
 
     try:
         import importlib
 
-        load_libgcc()
-        status = importlib.import_module(module).main()
+        from mapreduce.interrupts import ctrl_c_interrupting
+
+        with ctrl_c_interrupting():
+            load_libgcc()
+            status = importlib.import_module(module).main()
     except KeyboardInterrupt as exc:
         print(f"{program}: interrupted", file=sys.stderr)
         status = getattr(exc, "status", INTERRUPTED)

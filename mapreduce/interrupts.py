@@ -14,9 +14,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # kept out of the import a Ctrl-C may cut at start-up (``mapreduce.__main__``)
+    from collections.abc import Callable, Iterator
+    from types import FrameType
+    from typing import Any
 
 
 class Interrupted(KeyboardInterrupt):

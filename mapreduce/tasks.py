@@ -16,6 +16,7 @@ import itertools
 import os
 import random
 import reprlib
+import secrets
 import threading
 import time
 import traceback
@@ -355,8 +356,9 @@ def attempt(phase: str, task: MapTask | ReduceTask) -> str:
     """The name of this attempt's files: the task, its execution, and this process and a
     random tag.  A scheduler may run one execution again on its own (dask does when the
     worker holding a finished task's result dies), and the two must not share a file: one
-    would truncate what the driver is reading of the other."""
-    return f"{phase}-{task.index:05d}.{task.execution}.{os.getpid()}-{random.getrandbits(32):08x}"
+    would truncate what the driver is reading of the other.  The tag comes from the system,
+    not from ``random``, whose state a job may seed or read."""
+    return f"{phase}-{task.index:05d}.{task.execution}.{os.getpid()}-{secrets.token_hex(4)}"
 
 
 class OutOfOrder(Exception):

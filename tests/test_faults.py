@@ -418,6 +418,8 @@ def test_a_worker_lost_between_phases_is_replaced(name, corpus):
             if name == "pool":  # Pool starts a worker in its place by itself
                 started = backend.processes
                 wait_for(lambda: len(started()) > len(pids), "Pool starting another worker")
+            elif name == "futures":  # its forkserver tells a worker's exit once it reaped it
+                wait_for(lambda: backend.ended() is not None, "the executor seeing the death")
 
     checked = driver.plan(WordCount(), [str(corpus)], backend, reducers=2)
     with backend:

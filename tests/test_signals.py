@@ -7,6 +7,8 @@ import gc
 import os
 import random
 import signal
+import subprocess
+import sys
 import time
 import weakref
 
@@ -112,3 +114,32 @@ def test_an_interruption_where_python_would_swallow_it_is_raised_a_moment_later(
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             time.sleep(0.01)
+
+
+CUT_IN_IMPORT = """
+import signal, time, weakref
+
+class Referent:
+    pass
+
+referent = Referent()
+reference = weakref.ref(referent, lambda _: signal.raise_signal(signal.SIGINT))
+del referent  # as when a Ctrl-C cuts an import in the callback that drops its module lock
+time.sleep(5)
+
+def main():
+    return 0
+"""
+
+
+def test_a_ctrl_c_python_swallows_while_the_command_loads_still_stops_it(tmp_path):
+    (tmp_path / "cut.py").write_text(CUT_IN_IMPORT)
+    launch = "from mapreduce.__main__ import launch; raise SystemExit(launch('cut', 'cut'))"
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-c", launch],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])},
+        capture_output=True, text=True, timeout=20,
+    )  # fmt: skip
+    assert (run.returncode, run.stderr) == (130, "cut: interrupted\n")
+    assert time.monotonic() - started < 4  # not after the import's sleep
