@@ -19,20 +19,23 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import dask.config
 import distributed.utils
-from distributed import Client, LocalCluster, as_completed
+import psutil
+from distributed import Client, LocalCluster, SpecCluster, as_completed
 from distributed import Future as DaskFuture
 
 from backends.base import Backend, R, T, settle
 from backends.environment import restore_environment, start_resource_tracker
 from backends.errors import BackendError, WorkerLost, causes
 from backends.folders import run_folder
-from backends.signals import STOPPING_SIGNALS
+from backends.signals import STOPPING_SIGNALS, receiving, stop_requested
 
 CONNECT_SECONDS = 10
 """How long to try to reach a scheduler before giving up."""
@@ -47,6 +50,9 @@ LOCAL_ANY = "127.0.0.1:0"
 
 KILL_SECONDS = 0.2
 """How long a local worker may take to stop before it is killed."""
+
+START_POLL_SECONDS = 0.05
+"""How often a local cluster's start is checked for a stopping signal that abandons it."""
 
 
 def idle_offload_thread() -> None:
@@ -96,6 +102,20 @@ def worker_death_is_worker_lost() -> Iterator[None]:
         if died and not unmade:
             raise WorkerLost(f"a dask worker died while the local cluster started: {exc}") from exc
         raise
+
+
+def abandon(children: set[int], clusters: set[SpecCluster]) -> None:
+    """Give up a local cluster half started: kill the processes it started (this process's
+    children not in ``children``, and theirs) and forget it (dask would close it at exit, and
+    wait on them)."""
+    for child in psutil.Process().children():
+        if child.pid not in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                for process in [child, *child.children(recursive=True)]:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        process.kill()
+    for cluster in set(SpecCluster._instances) - clusters:
+        SpecCluster._instances.discard(cluster)
 
 
 def answers(address: str, seconds: float = CONNECT_SECONDS) -> None:
@@ -154,7 +174,7 @@ class DaskBackend(Backend):
 
     @property
     def held_while_starting(self) -> tuple[int, ...]:
-        """All while a local cluster starts (dask cannot stop a half-started one); none while
+        """All while a local cluster starts (one that receives one is abandoned); none while
         connecting to a running cluster: a Ctrl-C may cut that short."""
         return STOPPING_SIGNALS if self.scheduler is None else ()
 
@@ -177,12 +197,30 @@ class DaskBackend(Backend):
             self._connect(self.scheduler)
 
     def _start_local_cluster(self) -> None:
-        # dask cannot stop a half-started cluster: a Ctrl-C waits until it is up
-        # (``held_while_starting``, held back by ``open`` around the whole start).
+        # dask cannot stop a half-started cluster, so it starts in a thread of its own while
+        # this one waits; a stopping signal (held back by ``open``) abandons it instead.
         self._scratch = run_folder("mapreduce-dask-")
         self._environment = dict(os.environ)
-        settings = dask.config.set({"temporary-directory": self._scratch})
+        children = {child.pid for child in psutil.Process().children()}
+        clusters = set(SpecCluster._instances)
+        started: Future = Future()
+        threading.Thread(
+            target=self._make_cluster, args=(started,), name="mapreduce-dask-start", daemon=True
+        ).start()  # it, and the processes it starts, inherit the block on Ctrl-C
         try:  # the environment is put back even when the cluster fails to start
+            with receiving(signal.SIGINT):
+                while not wait([started], START_POLL_SECONDS).done:
+                    if stop_requested():
+                        abandon(children, clusters)
+                        raise RuntimeError("the local cluster's start was abandoned")
+            started.result()
+        finally:
+            restore_environment(self._environment)
+
+    def _make_cluster(self, started: Future) -> None:
+        """Start the local cluster and a client of it; ``started`` says how it went."""
+        try:
+            settings = dask.config.set({"temporary-directory": self._scratch})
             with settings, worker_death_is_worker_lost():
                 self._cluster = LocalCluster(
                     n_workers=self.workers,
@@ -195,8 +233,10 @@ class DaskBackend(Backend):
                     silence_logs=DASK_LOG.getEffectiveLevel(),
                 )
                 self._client = Client(self._cluster)
-        finally:
-            restore_environment(self._environment)
+        except BaseException as exc:
+            settle(started, error=exc)
+        else:
+            settle(started)
 
     def _connect(self, address: str) -> None:
         answers(address)

@@ -22,8 +22,9 @@ def held_back(*signums: int, blocked: Collection[int] = (signal.SIGINT,)) -> Ite
     """Hold ``signums`` back until the block ends, then deliver the first that came.
 
     For code that must not be cut half way: starting workers (a half-started
-    pool or dask cluster cannot be cleaned up) and stopping them (a
-    half-closed pool hangs later).  The handlers are replaced (in the main
+    pool cannot be cleaned up; a dask cluster's start is abandoned instead, on
+    ``stop_requested``) and stopping them (a half-closed pool hangs later).
+    The handlers are replaced (in the main
     thread) to note the signals instead.  Those of them in ``blocked`` are
     also blocked in this thread, so that threads and processes started
     meanwhile inherit the block (a blocked signal stays blocked across
@@ -40,12 +41,36 @@ def held_back(*signums: int, blocked: Collection[int] = (signal.SIGINT,)) -> Ite
     previous = {s: signal.signal(s, lambda n, _: received.append(n)) for s in signums if main}
     block = set(blocked) & set(signums)
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, block) if BLOCKS and block else None
+    HELD.append(received)
     try:
         yield
     finally:
+        HELD.remove(received)
         if mask is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         if received:
             signal.raise_signal(received[0])
+
+
+HELD: list[list[int]] = []
+"""The signals each ``held_back`` block now running has received, innermost last."""
+
+
+def stop_requested() -> bool:
+    """Whether a stopping signal has come and is being held back: a start that can be
+    abandoned (``backends.dask``) abandons it, and the signal is delivered at the end."""
+    return any(HELD)
+
+
+@contextlib.contextmanager
+def receiving(signum: int) -> Iterator[None]:
+    """Let ``signum`` reach this thread during the block, though ``held_back`` blocks it:
+    threads and processes started before the block keep the block they inherited."""
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum}) if BLOCKS else None
+    try:
+        yield
+    finally:
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)

@@ -12,12 +12,14 @@ import sys
 import time
 import weakref
 
+import psutil
 import pytest
 
 from jobs.pi import Pi
+from tests.campaign import cut_start_up
 from tests.cli_runs import STOPPED_WITHIN, busy_run, stop
-from tests.conftest import EVERY_NAME, PROCESS_NAMES
-from tests.helpers import start_cli
+from tests.conftest import EVERY_NAME, PROCESS_NAMES, installed
+from tests.helpers import alive, start_cli, wait_for
 
 
 @pytest.mark.parametrize("name", EVERY_NAME)
@@ -49,25 +51,70 @@ def test_ctrl_c_to_the_whole_terminal_group_prints_one_line(name, tmp_path):
 
 MOMENTS = 3
 """Random moments per backend at which a Ctrl-C cuts a run that is starting."""
+DRAWS = 5
+"""Moments drawn at most for one of them, while they fall in Python's own start-up."""
 
 
 @pytest.mark.parametrize("name", EVERY_NAME)
 @pytest.mark.parametrize("seed", range(MOMENTS))
 def test_ctrl_c_to_the_group_at_any_moment_of_the_start_prints_one_line(name, seed, tmp_path):
-    """Within its first 1.5 s a run imports, plans, and starts and imports its workers."""
+    """Within its first 1.5 s a run imports, plans, and starts and imports its workers.  A
+    moment that falls in Python's own start-up, before any of the project's code, is drawn
+    again: Python answers a Ctrl-C there with its own traceback."""
     points = tmp_path / "pi.txt"
     Pi.generate_input(str(points), 16_000_000_000, seed=1)  # a billion points: minutes of work
     start_method = ["--start-method", "spawn"] if name in ("pool", "futures") else []
     splits = ["--splits", "500"]  # short tasks, which the threads backend lets finish
-    cli = start_cli(
-        ["run", "pi", str(points), "-b", name, "-w", "2", *start_method, *splits],
-        start_new_session=True,
-    )
-    time.sleep(random.Random(f"{name} {seed}").uniform(0.05, 1.5))
-    assert cli.poll() is None, "the run ended before the Ctrl-C: give it more work"
-    os.killpg(cli.pid, signal.SIGINT)
-    _, err = cli.communicate(timeout=20)
+    rng = random.Random(f"{name} {seed}")
+    for _ in range(DRAWS):
+        cli = start_cli(
+            ["run", "pi", str(points), "-b", name, "-w", "2", *start_method, *splits],
+            start_new_session=True,
+        )
+        time.sleep(rng.uniform(0.05, 1.5))
+        assert cli.poll() is None, "the run ended before the Ctrl-C: give it more work"
+        os.killpg(cli.pid, signal.SIGINT)
+        _, err = cli.communicate(timeout=20)
+        if not cut_start_up(err):
+            break
     assert (cli.returncode, err) == (130, "mapreduce: interrupted\n")
+
+
+SLOW_WORKER = "import time\ntime.sleep(60)\n"  # a worker this slow to start holds its cluster
+
+
+@pytest.mark.parametrize("seed", range(MOMENTS))
+@installed("dask")
+def test_a_signal_while_a_dask_cluster_starts_abandons_the_start(seed, tmp_path):
+    """A local cluster cannot be stopped half started: the start is abandoned, its processes
+    killed, and the run stops within the promise, not once the cluster is up."""
+    rng = random.Random(f"dask start {seed}")
+    signum = rng.choice([signal.SIGINT, signal.SIGTERM])
+    (tmp_path / "slow.py").write_text(SLOW_WORKER)
+    (tmp_path / "in.txt").write_text("a b a\n" * 100)
+    scratch, output = tmp_path / "tmp", tmp_path / "out.txt"
+    scratch.mkdir()
+    preload = f'["{tmp_path / "slow.py"}"]'
+    cli = start_cli(
+        ["run", "wordcount", str(tmp_path / "in.txt"), "-b", "dask", "-w", "2", "-o", str(output)],
+        {**os.environ, "TMPDIR": str(scratch), "DASK_DISTRIBUTED__WORKER__PRELOAD": preload},
+    )
+    run = psutil.Process(cli.pid)
+    wait_for(lambda: len(run.children(recursive=True)) >= 3 or cli.poll() is not None,
+             "the cluster's processes")  # fmt: skip
+    time.sleep(rng.uniform(0, 1))
+    assert cli.poll() is None, cli.communicate()
+    started = run.children(recursive=True)
+    cli.send_signal(signum)
+    sent = time.monotonic()
+    _, err = cli.communicate(timeout=20)
+    took = time.monotonic() - sent
+    assert (cli.returncode, err) == (128 + signum, "mapreduce: interrupted\n")
+    assert took < STOPPED_WITHIN, f"stopped {took:.1f} s after the signal"
+    _, left = psutil.wait_procs(started, timeout=STOPPED_WITHIN)
+    assert not [p.pid for p in left if alive(p.pid)], "processes left after the run ended"
+    assert not output.exists()
+    assert list(scratch.iterdir()) == []
 
 
 class RaisesInDel:
