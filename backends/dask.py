@@ -32,7 +32,11 @@ from distributed import Client, LocalCluster, SpecCluster, as_completed
 from distributed import Future as DaskFuture
 
 from backends.base import Backend, R, T, settle
-from backends.environment import restore_environment, start_resource_tracker
+from backends.environment import (
+    quiet_resource_tracker,
+    restore_environment,
+    start_resource_tracker,
+)
 from backends.errors import BackendError, WorkerLost, causes
 from backends.folders import run_folder
 from backends.signals import STOPPING_SIGNALS, receiving, stop_requested
@@ -179,8 +183,9 @@ class DaskBackend(Backend):
         return STOPPING_SIGNALS if self.scheduler is None else ()
 
     def open(self) -> Backend:
-        if self.scheduler is None:
-            start_resource_tracker()  # the local cluster's nannies start processes
+        if self.scheduler is None:  # the local cluster's nannies start processes
+            with quiet_resource_tracker():  # a start abandoned kills them holding semaphores
+                start_resource_tracker()
         return super().open()
 
     def _start(self) -> None:

@@ -38,7 +38,7 @@ from joblib._multiprocessing_helpers import mp
 from joblib.externals.loky import process_executor
 
 from backends.base import POLL_SECONDS, R, T, broken_pool_is_worker_lost, call_indexed
-from backends.environment import environment_kept
+from backends.environment import quiet_resource_tracker
 from backends.errors import BackendError, WorkerLost
 from backends.process import ProcessBackend
 from backends.teardown import executor_processes, stop_executor
@@ -49,9 +49,6 @@ SERIAL = ".  joblib will operate in serial mode"
 
 NO_SEMAPHORES = next((str(w.message) for w in loading if SERIAL in str(w.message)), "")
 """Why joblib cannot start processes here, as it said when it loaded."""
-
-QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
-"""A warnings filter for the messages of loky's resource tracker, which all begin so."""
 
 
 class JoblibBackend(ProcessBackend):
@@ -75,14 +72,9 @@ class JoblibBackend(ProcessBackend):
         return ["loky", *super().available_start_methods()]
 
     def open(self) -> JoblibBackend:
-        # loky's resource tracker, started with the pool, prints "leaked semlock"
-        # warnings when a run stopped during start-up leaves it a semaphore that
-        # loky has already removed: noise after the one-line error.  The tracker
-        # is told to keep its own warnings to itself; nothing else is filtered.
-        with environment_kept():
-            os.environ["PYTHONWARNINGS"] = ",".join(
-                filter(None, [os.environ.get("PYTHONWARNINGS"), QUIET_TRACKER])
-            )
+        # loky's resource tracker starts with the pool; a run stopped during start-up
+        # leaves it a semaphore that loky has already removed
+        with quiet_resource_tracker():
             return super().open()
 
     def _start(self) -> None:

@@ -61,6 +61,7 @@ def test_the_example_backend_plugs_in(importable, monkeypatch):
     assert "".join(f"{k}\t{v}\n" for k, v in result.output) == expected
 
 
+@pytest.mark.timeout(240)  # a dozen commands, `check` among them: half a minute when loaded
 def test_your_own_job_commands_run_as_written(tmp_path):
     """The 'Your own job' commands, in a folder holding the docs' job and a book."""
     import os
