@@ -22,6 +22,7 @@ import shutil
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
@@ -57,6 +58,10 @@ KILL_SECONDS = 0.2
 
 START_POLL_SECONDS = 0.05
 """How often a local cluster's start is checked for a stopping signal that abandons it."""
+
+ABANDON_SECONDS = 1.0
+"""How long an abandoned start may go on starting processes, each killed, before the run
+stops regardless: a start gives up soon after its first worker is killed."""
 
 
 def idle_offload_thread() -> None:
@@ -108,18 +113,31 @@ def worker_death_is_worker_lost() -> Iterator[None]:
         raise
 
 
-def abandon(children: set[int], clusters: set[SpecCluster]) -> None:
-    """Give up a local cluster half started: kill the processes it started (this process's
-    children not in ``children``, and theirs) and forget it (dask would close it at exit, and
-    wait on them)."""
+def abandon(starter: threading.Thread, children: set[int], clusters: set[SpecCluster]) -> None:
+    """Give up a local cluster half started by ``starter``: kill the processes it started
+    (this process's children not in ``children``, and theirs), and those it starts after,
+    until it gives up or ``ABANDON_SECONDS`` pass (one started after the kill would find
+    its semaphores gone as this process ends, and print a traceback); then forget the
+    cluster (dask would close it at exit, and wait on them)."""
+    deadline = time.monotonic() + ABANDON_SECONDS
+    while True:
+        kill_new(children)
+        if not starter.is_alive() or time.monotonic() > deadline:
+            break
+        starter.join(START_POLL_SECONDS)
+    kill_new(children)
+    for cluster in set(SpecCluster._instances) - clusters:
+        SpecCluster._instances.discard(cluster)
+
+
+def kill_new(children: set[int]) -> None:
+    """Kill this process's children not in ``children``, and their descendants."""
     for child in psutil.Process().children():
         if child.pid not in children:
             with contextlib.suppress(psutil.NoSuchProcess):
                 for process in [child, *child.children(recursive=True)]:
                     with contextlib.suppress(psutil.NoSuchProcess):
                         process.kill()
-    for cluster in set(SpecCluster._instances) - clusters:
-        SpecCluster._instances.discard(cluster)
 
 
 def answers(address: str, seconds: float = CONNECT_SECONDS) -> None:
@@ -209,14 +227,15 @@ class DaskBackend(Backend):
         children = {child.pid for child in psutil.Process().children()}
         clusters = set(SpecCluster._instances)
         started: Future = Future()
-        threading.Thread(
+        starter = threading.Thread(
             target=self._make_cluster, args=(started,), name="mapreduce-dask-start", daemon=True
-        ).start()  # it, and the processes it starts, inherit the block on Ctrl-C
+        )
+        starter.start()  # it, and the processes it starts, inherit the block on Ctrl-C
         try:  # the environment is put back even when the cluster fails to start
             with receiving(signal.SIGINT):
                 while not wait([started], START_POLL_SECONDS).done:
                     if stop_requested():
-                        abandon(children, clusters)
+                        abandon(starter, children, clusters)
                         raise RuntimeError("the local cluster's start was abandoned")
             started.result()
         finally:

@@ -47,17 +47,33 @@ def launch(program: str, module: str) -> int:
         with ctrl_c_interrupting():
             load_libgcc()
             status = importlib.import_module(module).main()
-    except KeyboardInterrupt as exc:
-        print(f"{program}: interrupted", file=sys.stderr)
-        status = getattr(exc, "status", INTERRUPTED)
     except BrokenPipeError:  # ``explain ... | head``: the reader left before the end
         stop_writing(sys.stdout)
         print(f"{program}: error: standard output was closed before the output was all written",
               file=sys.stderr)  # fmt: skip
         status = 1
+    except BaseException as exc:
+        stop = ctrl_c_of(exc)
+        if stop is None:
+            raise
+        print(f"{program}: interrupted", file=sys.stderr)
+        status = getattr(stop, "status", INTERRUPTED)
     if status == INTERRUPTED:
         keep_status()
     return status
+
+
+def ctrl_c_of(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C that ``exc`` is, or was raised from: Python 3.11 raises a
+    ``RuntimeError`` from one that cut a class's ``__set_name__`` as a module loaded."""
+    seen: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and not any(link is s for s in seen):
+        if isinstance(link, KeyboardInterrupt):
+            return link
+        seen.append(link)
+        link = link.__cause__
+    return None
 
 
 def stop_writing(stream) -> None:

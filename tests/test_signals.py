@@ -179,8 +179,30 @@ def main():
 """
 
 
-def test_a_ctrl_c_python_swallows_while_the_command_loads_still_stops_it(tmp_path):
-    (tmp_path / "cut.py").write_text(CUT_IN_IMPORT)
+CUT_IN_SET_NAME = """
+import signal, time
+
+class Cuts:
+    def __set_name__(self, owner, name):
+        signal.raise_signal(signal.SIGINT)  # Python 3.11 raises a RuntimeError from it
+
+class Loaded:
+    field = Cuts()
+
+time.sleep(5)
+
+def main():
+    return 0
+"""
+
+
+@pytest.mark.parametrize(
+    "module", [CUT_IN_IMPORT, CUT_IN_SET_NAME], ids=["swallowed", "wrapped in __set_name__"]
+)
+def test_a_ctrl_c_python_swallows_or_wraps_while_the_command_loads_still_stops_it(
+    module, tmp_path
+):
+    (tmp_path / "cut.py").write_text(module)
     launch = "from mapreduce.__main__ import launch; raise SystemExit(launch('cut', 'cut'))"
     started = time.monotonic()
     run = subprocess.run(
