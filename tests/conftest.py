@@ -66,3 +66,26 @@ def corpus(tmp_path):
     path = tmp_path / "corpus.txt"
     path.write_text("\n".join(LINES) + "\n")
     return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--part",
+        metavar="K/N",
+        help="run the K-th of N parts of the suite, every N-th test from the K-th: N runs "
+        "side by side run it all (CI shares one suite between its two lanes)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    part = config.getoption("--part")
+    if not part:
+        return
+    try:
+        k, n = (int(number) for number in part.split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"--part wants K/N, such as 1/2, not {part!r}") from None
+    if not 1 <= k <= n:
+        raise pytest.UsageError(f"--part {part}: K must be from 1 to N")
+    config.hook.pytest_deselected(items=[t for i, t in enumerate(items) if i % n != k - 1])
+    items[:] = [t for i, t in enumerate(items) if i % n == k - 1]

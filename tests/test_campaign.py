@@ -14,9 +14,10 @@ from tests import campaign
 from tests.conftest import installed
 
 RUNS = {"kill-one": 4, "kill-two": 4, "freeze": 2, "sigterm": 3, "sigint": 3}
-"""Runs per fault on each backend: about half a minute a backend."""
+"""Runs per fault on each backend: about 20 s a backend."""
 
-SIZE = "8MB"
+SIZE = "4MB"
+"""Each run's input: the fault's moment is drawn over the whole run, however long."""
 
 
 @pytest.fixture(scope="module")
