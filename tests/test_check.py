@@ -15,7 +15,7 @@ import pytest
 
 from jobs.wordcount import WordCount
 from mapreduce import check as check_module
-from mapreduce.catalog import catalog
+from mapreduce.catalog import catalog, find_job
 from mapreduce.check import INCONCLUSIVE, SPREAD_TRIES, check, default_size
 from mapreduce.tasks import Stress
 
@@ -78,6 +78,21 @@ def test_float_rounding_is_a_warning_unless_strict():
     assert check_cli("examples.broken:FloatTotal", "--strict").returncode == 1
 
 
+CHECKED_ON = ("sequential", "pool")
+"""The backends of the checks run in this process.  The command's checks above use them all;
+every job's output on every backend is ``test_catalog``'s, against an oracle.  These two
+give ``check``'s stress on top: other processes (spawn) and hash salts, splits, reducers,
+the combiner, the order of values."""
+
+
+def check_here(name: str, path: Path) -> tuple[int, str]:
+    """``check`` of the job ``name`` (as the command takes it) on ``path``, in this process,
+    on ``CHECKED_ON``: its exit status and what it printed."""
+    out = io.StringIO()
+    status = check(find_job(name)(), [str(path)], out, names=CHECKED_ON)
+    return status, out.getvalue()
+
+
 VOCABULARY = ("ant", "apple", "avocado", "be", "bee", "banana", "cat", "cherry")
 """Words whose lengths differ under one first letter (a mean of means is then wrong)."""
 
@@ -102,11 +117,11 @@ def long_last_line(tmp_path) -> Path:
 def test_a_small_input_with_one_long_line_is_cut_by_lines_and_the_mistake_named(
     name, long_last_line
 ):
-    done = check_cli(f"examples.broken:{name}", str(long_last_line))
-    assert done.returncode == 1, done.stdout + done.stderr
+    status, printed = check_here(f"examples.broken:{name}", long_last_line)
+    assert status == 1, printed
     exposing, words_used = BROKEN[name]
-    assert exposing <= differing(done.stdout), done.stdout
-    verdict = done.stdout.splitlines()[-1]
+    assert exposing <= differing(printed), printed
+    verdict = printed.splitlines()[-1]
     for word in words_used:
         assert word in verdict, verdict
 
@@ -116,10 +131,10 @@ def test_a_small_input_with_one_long_line_is_cut_by_lines_and_the_mistake_named(
 def test_an_input_of_one_line_is_inconclusive_not_a_match(name, tmp_path):
     path = tmp_path / "one.txt"
     path.write_text(words(20_000, 1) + "\n")
-    done = check_cli(name, str(path))
-    assert done.returncode == INCONCLUSIVE == 3, done.stdout + done.stderr
-    assert not differing(done.stdout), done.stdout
-    verdict = done.stdout.splitlines()[-1]
+    status, printed = check_here(name, path)
+    assert status == INCONCLUSIVE == 3, printed
+    assert not differing(printed), printed
+    verdict = printed.splitlines()[-1]
     assert ": inconclusive: every configuration matches, but the input gave one map task" in (
         verdict
     ), verdict
@@ -152,12 +167,6 @@ def test_the_stress_settings_are_off_in_a_normal_run():
     assert Stress() == Stress(combines=1, values="in order")
 
 
-CATALOG_BACKENDS = ("sequential", "pool")
-"""The backends the catalog's checks use: every catalog job's output on every backend is
-``test_catalog``'s, against an oracle; here, ``check``'s stress on top (other processes
-and hash salts, splits, reducers, the combiner, the order of values)."""
-
-
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("name", sorted(catalog()))
 def test_every_catalog_job_passes_check(name, tmp_path):
@@ -166,7 +175,7 @@ def test_every_catalog_job_passes_check(name, tmp_path):
     job_class.generate_input(str(path), default_size(job_class), 1)
     out = io.StringIO()
     started = time.monotonic()
-    status = check(job_class(), [str(path)], out, names=CATALOG_BACKENDS)
+    status = check(job_class(), [str(path)], out, names=CHECKED_ON)
     seconds = time.monotonic() - started
     assert status == 0, out.getvalue()
     assert "every configuration matches" in out.getvalue()
