@@ -64,6 +64,10 @@ make_root() {
         check=--no-check-gpg
     fi
     say "making a Debian unstable root with Python $(echo "$VERSIONS" | sed 's/ / and /') in $ROOT (a few minutes, once)"
+    if [ -e "$ROOT" ]; then  # an empty folder made for it is taken; anything else is kept
+        rmdir "$ROOT" 2>/dev/null \
+            || fail "$ROOT is not an empty folder nor a root this script made: move it, or set MAPREDUCE_DEBIAN_ROOT to another"
+    fi
     rm -rf "$ROOT.partial"
     mkdir -p "$(dirname "$ROOT")"
     debootstrap --variant=minbase --include="$PACKAGES" "$check" sid "$ROOT.partial" "$(mirror)" >&2 \
