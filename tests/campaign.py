@@ -214,7 +214,7 @@ class Verdict:
     outcome: str = ""
     """``survived`` (exit 0), ``failed`` (one line, no output), ``interrupted`` (a
     stopping signal ended it), ``start-up`` (a Ctrl-C cut Python's own start-up, and
-    Python printed its traceback), or ``hung``."""
+    Python printed its traceback, or printed it as ignored and went on), or ``hung``."""
     problems: list[str] = field(default_factory=list)
     stop_seconds: float | None = None
     """How long the run took to end after a stopping signal."""
@@ -341,10 +341,10 @@ def judge(
     verdict.log = stderr
     stopped = (signal.SIGTERM, signal.SIGINT)
     interrupted = run.returncode in [-s for s in stopped] + [128 + s for s in stopped]
-    if run.returncode == 0:
-        verdict.outcome = "survived"
-    elif fault.stops and cut_start_up(stderr):  # Python exits 1 then, or dies by the signal
+    if fault.stops and cut_start_up(stderr):  # Python exits 1, dies by the signal, or goes on
         verdict.outcome = "start-up"
+    elif run.returncode == 0:
+        verdict.outcome = "survived"
     elif fault.stops and interrupted:
         verdict.outcome = "interrupted"
     else:
@@ -362,7 +362,7 @@ def judge(
         verdict.problems.append("not one line")
     if verdict.outcome == "failed" and not fault.stops:
         verdict.problems.append("lost worker not survived")
-    if verdict.stop_seconds is not None and verdict.stop_seconds > STOP_SECONDS:
+    if verdict.outcome != "start-up" and (verdict.stop_seconds or 0) > STOP_SECONDS:
         verdict.problems.append(f"stopped in {verdict.stop_seconds:.1f} s")
 
 
@@ -375,7 +375,9 @@ def cut_start_up(stderr: str) -> bool:
     """Whether a Ctrl-C cut Python's own start-up (``site``, ``runpy``), before any of the
     project's code ran: Python prints that ``KeyboardInterrupt``'s traceback itself, and
     nothing the project does can change it.  The exception's line may be followed by its
-    notes (3.14 adds one when the cut came in a class's ``__set_name__``)."""
+    notes (3.14 adds one when the cut came in a class's ``__set_name__``).  Raised in a
+    callback of the import system, it is printed as ignored, and the run goes on: from
+    ``mapreduce.__main__`` on, such a Ctrl-C is sent again, never printed."""
     lines = stderr.strip().splitlines()
     frames = re.findall(r'File "([^"]+)"', stderr)
     ours = [f for f in frames if any(Path(f).is_relative_to(p) for p in PACKAGES)]

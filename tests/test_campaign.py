@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -64,3 +66,35 @@ def test_the_checker_tells_a_cut_in_pythons_start_up_from_one_in_the_projects():
     in_ours = PYTHON_START_UP_CUT.replace("/usr/lib/python3.14/enum.py", ours)
     assert not campaign.cut_start_up(in_ours)
     assert not campaign.cut_start_up("mapreduce: interrupted\n")
+
+
+PYTHON_START_UP_IGNORED = """\
+Exception ignored in: <function _ModuleLock.__init__.<locals>.cb at 0x7f8a5c1e2ca0>
+Traceback (most recent call last):
+  File "<frozen importlib._bootstrap>", line 207, in cb
+KeyboardInterrupt
+"""
+
+
+@pytest.mark.parametrize("status", [0, 130])
+def test_a_ctrl_c_that_pythons_start_up_ignores_is_a_start_up_cut_however_the_run_ends(
+    status, tmp_path
+):
+    """Python goes on after printing it: the run may finish (0), or stop on a later signal."""
+    output = tmp_path / "out.txt"
+    output.write_text("the run's right output\n")
+    workload = campaign.Workload("sort", tmp_path / "in.txt", campaign.digest(output))
+    run = subprocess.Popen(
+        [sys.executable, "-c", f"import sys; sys.stderr.write({PYTHON_START_UP_IGNORED!r}); "
+         f"sys.exit({status})"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    run.wait(timeout=20)
+    verdict = campaign.Verdict(campaign.Scenario("pool", "sort", "sigint"), moment=0.1)
+    verdict.stop_seconds = 3.0  # a swallowed Ctrl-C does not stop the run
+    campaign.judge(verdict, run, workload, output, campaign.FAULTS["sigint"])
+    run.stderr.close()
+    assert (verdict.outcome, verdict.problems) == ("start-up", [])
+    assert campaign.cut_start_up(PYTHON_START_UP_IGNORED)
+    other = PYTHON_START_UP_IGNORED.replace("KeyboardInterrupt", "OSError")
+    assert not campaign.cut_start_up(other)
