@@ -173,13 +173,12 @@ def test_every_catalog_job_passes_check(name, tmp_path):
     job_class = catalog()[name]
     path = tmp_path / "input.txt"
     job_class.generate_input(str(path), default_size(job_class), 1)
-    out = io.StringIO()
     started = time.monotonic()
-    status = check(job_class(), [str(path)], out, names=CHECKED_ON)
+    status, printed = check_here(name, path)
     seconds = time.monotonic() - started
-    assert status == 0, out.getvalue()
-    assert "every configuration matches" in out.getvalue()
-    assert "DIFFERS" not in out.getvalue()
+    assert status == 0, printed
+    assert "every configuration matches" in printed
+    assert "DIFFERS" not in printed
     print(f"check {name}: {seconds:.1f} s")  # the closing note quotes these (pytest -s)
 
 
