@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 
 from backends.base import POLL_SECONDS, Backend, R, T, broken_pool_is_worker_lost
+from mapreduce.interrupts import deliver_deferred
 
 
 class ExecutorBackend(Backend):
@@ -35,6 +36,7 @@ class ExecutorBackend(Backend):
                 pending = set(futures)
                 while pending:
                     done, pending = wait(pending, POLL_SECONDS, FIRST_COMPLETED)
+                    deliver_deferred()  # a signal that arrived inside wait, raised here
                     for future in done:
                         yield futures[future], future.result()
                     self.check()

@@ -37,6 +37,7 @@ from typing import Any
 from backends import Backend, WorkerLost
 from backends.errors import causes, out_of_memory
 from mapreduce.errors import MapReduceError, TaskError, one_line, task_title
+from mapreduce.interrupts import deliver_deferred
 from mapreduce.tasks import TaskOutput
 
 AfterTask = Callable[[str, int, int], None]
@@ -245,6 +246,7 @@ class Watch:
                 if self.policy.backup_tasks:
                     self.launch_backups()
                 finished, _ = wait(self.running, self.until_next_check(), FIRST_COMPLETED)
+                deliver_deferred()  # a signal that arrived inside wait, raised here
                 for future in finished:
                     self.collect(future)
                 self.backend.check()

@@ -3,14 +3,17 @@ leaving no worker, output or shuffle folder, whenever the signal comes."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import weakref
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 import psutil
 import pytest
@@ -225,3 +228,54 @@ def test_a_ctrl_c_python_swallows_or_wraps_while_the_command_loads_still_stops_i
     )  # fmt: skip
     assert (run.returncode, run.stderr) == (130, "cut: interrupted\n")
     assert time.monotonic() - started < 4  # not after the import's sleep
+
+
+def held_elsewhere(locks: list) -> list:
+    """Those of ``locks`` that another thread cannot take at once: held by this one."""
+    held: list = []
+
+    def probe() -> None:
+        for lock in locks:
+            if lock.acquire(blocking=False):
+                lock.release()
+            else:
+                held.append(lock)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    prober.join()
+    return held
+
+
+def interrupted_at_random(kind: str, moment: float):
+    """A block that a Ctrl-C, or a deadline, stops ``moment`` seconds after it starts."""
+    from mapreduce.deadline import Overtime, deadline
+    from mapreduce.interrupts import Interrupted, interrupting
+
+    if kind == "deadline":
+        return contextlib.suppress(Overtime), deadline(moment)
+    ctrl_c = threading.Timer(moment, os.kill, (os.getpid(), signal.SIGINT))
+    ctrl_c.start()
+    return contextlib.suppress(Interrupted), interrupting(signal.SIGINT)
+
+
+@pytest.mark.parametrize("kind", ["ctrl-c", "deadline"])
+@pytest.mark.parametrize("seed", range(2))
+def test_a_stop_at_any_moment_leaves_no_lock_of_the_standard_library_held(kind, seed):
+    """The driver waits on futures with ``concurrent.futures.wait``, which takes every
+    future's lock in a loop; a stop raised inside that loop would leave some held, and the
+    executor's own thread, which takes them to finish a future, would wait forever.  Like the
+    driver, the loop here acts on a stop put off inside ``wait`` once ``wait`` returns."""
+    from mapreduce.interrupts import deliver_deferred
+
+    futures = [Future() for _ in range(300)]
+    locks = [future._condition for future in futures]  # each future's lock (CPython's own)
+    rng = random.Random(seed)
+    for _ in range(100):
+        caught, stopping = interrupted_at_random(kind, rng.uniform(0.0005, 0.005))
+        with caught, stopping:
+            until = time.monotonic() + 5
+            while time.monotonic() < until:
+                wait(futures, 0, FIRST_COMPLETED)
+                deliver_deferred()
+        assert not held_elsewhere(locks), "a stop left a future's lock held"
