@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import functools
 import random
 import shlex
 import signal
@@ -26,7 +27,7 @@ from backends.signals import STOPPING_SIGNALS
 from compare.analyse.analysis import Analysis
 from compare.analyse.checks import check_copies
 from compare.analyse.findings import findings
-from compare.analyse.headline import headline_cells
+from compare.analyse.headline import fastest, headline_cells
 from compare.cells import Cell, Experiment
 from compare.design import experiments
 from compare.design.datasets import Dataset, given
@@ -173,7 +174,7 @@ def run_study(cells: Sequence[Cell], preset: Preset, repeat: int) -> None:
     extra, rng = ExtraTime(preset.extra_seconds), random.Random(ORDER_SEED)
     for batch in planned:
         if any(cell.backend == experiments.BEST_PROCESS for cell in batch.cells):
-            experiments.choose_best_process(cells, Analysis(cells).speedup)
+            experiments.choose_best_process(cells, functools.partial(fastest, Analysis(cells)))
         progress(batch)
         measure(batch, repeat, rng)
     measure_stragglers(straggling, repeat, rng, progress.say)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import statistics
-
 from backends import PROCESS_BACKENDS
 from compare.analyse.analysis import Analysis
+from compare.analyse.statistics import leaders, value_range
 from compare.cells import Cell, Experiment
 
 REGIMES = (
@@ -32,18 +31,19 @@ REGIMES = (
 
 
 def fastest(analysis: Analysis, cells: list[Cell]) -> Cell | None:
-    """The citable cell with the highest median speedup in the study's own rounds: the
-    choice the headline's cells were measured again for, whatever those runs then gave.
-    Where every cell is suspect, the fastest of those, shown as suspect: measured again in
-    fresh processes it may not be, and a headline without the row would hide the question."""
-
-    def chosen_by(cell: Cell) -> float:
-        ratios = cell.ratios
-        return statistics.median(ratios) if ratios else analysis.speedup(cell)
-
+    """The cell the headline quotes of ``cells``: of the citable ones tied for the highest
+    speedup in the study's own rounds, the first in the order given.  The noise of one run
+    cannot tell tied cells apart, so the fixed order, not the noise, picks: two runs of the
+    study quote, and measure again in fresh processes, the same cell.  Where every cell is
+    suspect, the first of those, shown as suspect: measured again it may not be, and a
+    headline without the row would hide the question."""
     measured = [cell for cell in cells if analysis.interval(cell) is not None]
-    citable = [cell for cell in measured if not analysis.suspect(cell)]
-    return max(citable or measured, key=chosen_by, default=None)
+    citable = [cell for cell in measured if not analysis.suspect(cell)] or measured
+    in_rounds = {
+        index: value_range(cell.ratios) if cell.ratios else analysis.interval(cell)
+        for index, cell in enumerate(citable)
+    }
+    return citable[min(leaders(in_rounds))] if citable else None
 
 
 ROLES = ("sequential", "threads", "best process", "interpreters")

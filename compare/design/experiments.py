@@ -91,7 +91,8 @@ def granularity(preset: Preset, names: Sequence[str]) -> list[Cell]:
 
 
 BEST_PROCESS = "best process"
-"""Stands for the process backend fastest on the job in the matrix (``choose_best_process``)."""
+"""Stands for the process backend the headline quotes on the job in the matrix, the first of
+those tied for the fastest (``choose_best_process``)."""
 
 
 def input_size(preset: Preset, names: Sequence[str]) -> list[Cell]:
@@ -108,20 +109,20 @@ def input_size(preset: Preset, names: Sequence[str]) -> list[Cell]:
     ]
 
 
-def choose_best_process(cells: Sequence[Cell], speedup: Callable[[Cell], float | None]) -> None:
-    """Give the cells standing for the best process backend the one with the highest median
-    ``speedup`` on their job in the matrix at their worker count (pool if none was measured)."""
+def choose_best_process(cells: Sequence[Cell], pick: Callable[[list[Cell]], Cell | None]) -> None:
+    """Give the cells standing for the best process backend the one ``pick`` chooses of those
+    measured on their job in the matrix at their worker count (pool if none was measured)."""
     for chosen in (c for c in cells if c.backend == BEST_PROCESS):
-        measured = {
-            c.backend: value
+        measured = [
+            c
             for c in cells
             if c.experiment == Experiment.MATRIX
             and c.job == chosen.job
             and c.workers == chosen.workers
             and c.backend in PROCESS_BACKENDS
-            and (value := speedup(c)) is not None
-        }
-        chosen.backend = max(measured, key=measured.__getitem__, default="pool")
+        ]
+        best = pick(measured)
+        chosen.backend = best.backend if best else "pool"
 
 
 def start_method(preset: Preset, names: Sequence[str]) -> list[Cell]:
