@@ -32,18 +32,20 @@ REGIMES = (
 
 def fastest(analysis: Analysis, cells: list[Cell]) -> Cell | None:
     """The cell the headline quotes of ``cells``: of the citable ones tied for the highest
-    speedup in the study's own rounds, the first in the order given.  The noise of one run
-    cannot tell tied cells apart, so the fixed order, not the noise, picks: two runs of the
-    study quote, and measure again in fresh processes, the same cell.  Where every cell is
-    suspect, the first of those, shown as suspect: measured again it may not be, and a
-    headline without the row would hide the question."""
+    speedup in the study's own rounds, the one measured again in fresh processes, else the
+    first in the order given (the matrix's).  The noise of one run cannot tell tied cells
+    apart, so the fixed order, not the noise, picks: two runs of the study measure again,
+    and quote, the same cell.  Where every cell is suspect, the same of those, shown as
+    suspect: measured again it may not be, and a headline without the row would hide the
+    question."""
     measured = [cell for cell in cells if analysis.interval(cell) is not None]
     citable = [cell for cell in measured if not analysis.suspect(cell)] or measured
     in_rounds = {
         index: value_range(cell.ratios) if cell.ratios else analysis.interval(cell)
         for index, cell in enumerate(citable)
     }
-    return citable[min(leaders(in_rounds))] if citable else None
+    tied = [citable[index] for index in sorted(leaders(in_rounds))]
+    return next((cell for cell in tied if cell.invocation_values), tied[0] if tied else None)
 
 
 ROLES = ("sequential", "threads", "best process", "interpreters")

@@ -213,10 +213,11 @@ def shuffle_table(analysis: Analysis) -> Table | None:
     ]  # fmt: skip
     note = (
         "Pairs and pickled bytes the map tasks send to the reducers (after the combiner), as "
-        "the fastest process cell at the core count moves them (through files in the run's "
-        "folder, whose names the driver passes on); the shuffle phase is the driver's "
-        "hand-off plus the tasks' time partitioning, sorting and writing (map) and reading "
-        "and merging (reduce). Sequential moves no bytes: it passes the pairs themselves."
+        "the fastest process cell at the core count (as the headline picks it) moves them "
+        "(through files in the run's folder, whose names the driver passes on); the shuffle "
+        "phase is the driver's hand-off plus the tasks' time partitioning, sorting and "
+        "writing (map) and reading and merging (reduce). Sequential moves no bytes: it "
+        "passes the pairs themselves."
     )
     return Table(SHUFFLE, headers, rows, note) if rows else None
 
