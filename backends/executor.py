@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor, Future
 
 from backends.base import POLL_SECONDS, Backend, R, T, broken_pool_is_worker_lost
-from mapreduce.interrupts import deliver_deferred
+from backends.signals import first_done
 
 
 class ExecutorBackend(Backend):
@@ -35,8 +35,7 @@ class ExecutorBackend(Backend):
                     futures[self._executor.submit(fn, task)] = index
                 pending = set(futures)
                 while pending:
-                    done, pending = wait(pending, POLL_SECONDS, FIRST_COMPLETED)
-                    deliver_deferred()  # a signal that arrived inside wait, raised here
+                    done, pending = first_done(pending, POLL_SECONDS)
                     for future in done:
                         yield futures[future], future.result()
                     self.check()

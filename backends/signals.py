@@ -1,4 +1,5 @@
-"""The signals that stop a run, and holding them back while workers start."""
+"""The signals that stop a run, and holding them back while workers start and stop, and while
+the driver waits on its futures."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import contextlib
 import signal
 import threading
 from collections.abc import Collection, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 STOPPING_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
 """Signals that stop a run: Ctrl-C, ``kill``, and the terminal closing."""
 
+
+TIMER_SIGNALS = tuple(getattr(signal, name) for name in ("SIGALRM",) if hasattr(signal, name))
+"""The real-time timer's signal, which cuts a run past its deadline (``mapreduce.deadline``)."""
 
 BLOCKS = hasattr(signal, "pthread_sigmask")
 """Whether this platform can block signals (POSIX)."""
@@ -74,3 +79,16 @@ def receiving(signum: int) -> Iterator[None]:
     finally:
         if mask is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def first_done(futures: Collection[Future], timeout: float) -> tuple[set[Future], set[Future]]:
+    """``concurrent.futures.wait`` for the first of ``futures`` to finish, at most ``timeout``
+    seconds, with the stopping signals and the timer's held back until it returns.
+
+    ``wait`` takes every future's lock, one after the other: an exception that
+    a signal raised half way would leave some held, and the executor's own
+    thread, which takes them to finish a future, would wait forever, and the
+    close with it.  Held back, the signal is raised as ``wait`` returns.
+    """
+    with held_back(*STOPPING_SIGNALS, *TIMER_SIGNALS, blocked=()):
+        return wait(futures, timeout, FIRST_COMPLETED)

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from types import FrameType
 
-from mapreduce.interrupts import Interrupted, deferred, handling
+from mapreduce.interrupts import Interrupted
 
 
 class Overtime(Exception):
@@ -58,17 +58,16 @@ def deadline(seconds: float, expired: Callable[[], None] | None = None) -> Itera
         return
 
     def expire(signum: int, frame: FrameType | None) -> None:
-        if deferred(signum, frame):
-            return
         if expired is not None:
             expired()
         raise Expired(signum)
 
-    with handling([signal.SIGALRM], expire):
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        try:
-            yield
-        except Expired:
-            raise Overtime(seconds) from None
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except Expired:
+        raise Overtime(seconds) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

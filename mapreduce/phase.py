@@ -30,14 +30,14 @@ import statistics
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from backends import Backend, WorkerLost
 from backends.errors import causes, out_of_memory
+from backends.signals import first_done
 from mapreduce.errors import MapReduceError, TaskError, one_line, task_title
-from mapreduce.interrupts import deliver_deferred
 from mapreduce.tasks import TaskOutput
 
 AfterTask = Callable[[str, int, int], None]
@@ -245,8 +245,7 @@ class Watch:
                 self.launch_waiting()
                 if self.policy.backup_tasks:
                     self.launch_backups()
-                finished, _ = wait(self.running, self.until_next_check(), FIRST_COMPLETED)
-                deliver_deferred()  # a signal that arrived inside wait, raised here
+                finished, _ = first_done(self.running, self.until_next_check())
                 for future in finished:
                     self.collect(future)
                 self.backend.check()
