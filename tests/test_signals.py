@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from concurrent.futures import Future
 
 import psutil
@@ -247,16 +248,24 @@ def held_elsewhere(locks: list) -> list:
     return held
 
 
-def interrupted_at_random(kind: str, moment: float):
+@contextlib.contextmanager
+def stopped_at_random(kind: str, moment: float) -> Iterator[None]:
     """A block that a Ctrl-C, or a deadline, stops ``moment`` seconds after it starts."""
     from mapreduce.deadline import Overtime, deadline
     from mapreduce.interrupts import Interrupted, interrupting
 
     if kind == "deadline":
-        return contextlib.suppress(Overtime), deadline(moment)
-    ctrl_c = threading.Timer(moment, os.kill, (os.getpid(), signal.SIGINT))
-    ctrl_c.start()
-    return contextlib.suppress(Interrupted), interrupting(signal.SIGINT)
+        with contextlib.suppress(Overtime), deadline(moment):
+            yield
+        return
+    with contextlib.suppress(Interrupted), interrupting(signal.SIGINT):
+        ctrl_c = threading.Timer(moment, os.kill, (os.getpid(), signal.SIGINT))
+        ctrl_c.start()  # once the handler is in place: Python's own would stop the tests
+        try:
+            yield
+        finally:
+            ctrl_c.cancel()
+            ctrl_c.join()
 
 
 @pytest.mark.parametrize("kind", ["ctrl-c", "deadline"])
@@ -270,8 +279,7 @@ def test_a_stop_while_the_driver_waits_leaves_no_futures_lock_held(kind, seed):
     locks = [future._condition for future in futures]  # each future's lock (CPython's own)
     rng = random.Random(seed)
     for _ in range(100):
-        caught, stopping = interrupted_at_random(kind, rng.uniform(0.0005, 0.005))
-        with caught, stopping:
+        with stopped_at_random(kind, rng.uniform(0.0005, 0.005)):
             until = time.monotonic() + 5
             while time.monotonic() < until:
                 first_done(futures, 0)
