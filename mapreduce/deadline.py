@@ -63,8 +63,8 @@ def deadline(seconds: float, expired: Callable[[], None] | None = None) -> Itera
         raise Expired(signum)
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)  # in the try: it may expire at once
         yield
     except Expired:
         raise Overtime(seconds) from None

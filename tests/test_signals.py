@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 
 import psutil
@@ -248,21 +248,21 @@ def held_elsewhere(locks: list) -> list:
     return held
 
 
-@contextlib.contextmanager
-def stopped_at_random(kind: str, moment: float) -> Iterator[None]:
-    """A block that a Ctrl-C, or a deadline, stops ``moment`` seconds after it starts."""
+def stop_at_random(kind: str, moment: float, body: Callable[[], object]) -> None:
+    """Run ``body`` until a Ctrl-C, or a deadline, stops it ``moment`` seconds after the
+    stop is armed (the moment may come before ``body`` starts, as under load)."""
     from mapreduce.deadline import Overtime, deadline
     from mapreduce.interrupts import Interrupted, interrupting
 
     if kind == "deadline":
         with contextlib.suppress(Overtime), deadline(moment):
-            yield
+            body()
         return
     with contextlib.suppress(Interrupted), interrupting(signal.SIGINT):
         ctrl_c = threading.Timer(moment, os.kill, (os.getpid(), signal.SIGINT))
-        ctrl_c.start()  # once the handler is in place: Python's own would stop the tests
         try:
-            yield
+            ctrl_c.start()  # once the handler is in place: Python's own would stop the tests
+            body()
         finally:
             ctrl_c.cancel()
             ctrl_c.join()
@@ -278,9 +278,12 @@ def test_a_stop_while_the_driver_waits_leaves_no_futures_lock_held(kind, seed):
     futures = [Future() for _ in range(300)]
     locks = [future._condition for future in futures]  # each future's lock (CPython's own)
     rng = random.Random(seed)
+
+    def waiting() -> None:
+        until = time.monotonic() + 5
+        while time.monotonic() < until:
+            first_done(futures, 0)
+
     for _ in range(100):
-        with stopped_at_random(kind, rng.uniform(0.0005, 0.005)):
-            until = time.monotonic() + 5
-            while time.monotonic() < until:
-                first_done(futures, 0)
+        stop_at_random(kind, rng.uniform(0.0005, 0.005), waiting)
         assert not held_elsewhere(locks), "a stop left a future's lock held"
