@@ -177,8 +177,8 @@ def test_the_input_size_sweep_takes_the_process_backend_the_headline_quotes():
         return Cell("matrix", "wordcount", "w", 1, backend, 2, samples=samples)
 
     def chosen(*process_cells: Cell) -> str:
-        sequential = Cell("matrix", "wordcount", "w", 1, "sequential", 1, samples=[])
-        sequential.samples = [Sample(1, 1, {}, "d")]
+        reference = [Sample(1, 1, {}, "d")]
+        sequential = Cell("matrix", "wordcount", "w", 1, "sequential", 1, samples=reference)
         threads = with_speedups("threads", 3.0, 3.0, 3.0)  # not a process backend
         best = Cell("input-size", "wordcount", "w 1 MB", 1, BEST_PROCESS, 2)
         cells = [sequential, threads, *process_cells, best]

@@ -231,7 +231,7 @@ def test_a_ctrl_c_python_swallows_or_wraps_while_the_command_loads_still_stops_i
     assert time.monotonic() - started < 4  # not after the import's sleep
 
 
-def held_elsewhere(locks: list) -> list:
+def held_here(locks: list) -> list:
     """Those of ``locks`` that another thread cannot take at once: held by this one."""
     held: list = []
 
@@ -286,4 +286,4 @@ def test_a_stop_while_the_driver_waits_leaves_no_futures_lock_held(kind, seed):
 
     for _ in range(100):
         stop_at_random(kind, rng.uniform(0.0005, 0.005), waiting)
-        assert not held_elsewhere(locks), "a stop left a future's lock held"
+        assert not held_here(locks), "a stop left a future's lock held"

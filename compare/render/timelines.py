@@ -16,6 +16,7 @@ from typing import Any
 
 from backends import PROCESS_BACKENDS
 from compare.analyse.analysis import Analysis
+from compare.analyse.headline import fastest
 from compare.cells import Cell, Experiment
 from compare.measure.timelines import GIVEN_UP
 from mapreduce.driver import PHASES
@@ -28,8 +29,8 @@ HATCHES = {"won": "", "failed": "xx", "lost": "//"}
 CAPTIONS = {
     "timelines": "Each worker's tasks in the median run of four regimes: pi on threads (one "
     "GIL: the tasks take turns) and on processes at the core count, fetch on threads (waiting "
-    "overlaps), and word count on the fastest process backend.  Grey: start-up, timed apart; "
-    "dashed: the last map task's end.",
+    "overlaps), and word count on the process backend the headline quotes.  Grey: start-up, "
+    "timed apart; dashed: the last map task's end.",
     "stragglers": "The straggler experiment's median runs: normal, one worker running a tenth "
     "of the time, and the same with backup tasks (hatched: the loser, its result unused).",
 }
@@ -48,7 +49,7 @@ def regimes(analysis: Analysis) -> list[tuple[str, Cell]]:
 
     def fastest_process(job: str) -> Cell | None:
         found = [c for name in PROCESS_BACKENDS if (c := matrix(job, name, cores))]
-        return max(found, key=lambda c: analysis.speedup(c) or 0.0, default=None)
+        return fastest(analysis, found)
 
     chosen = [
         ("pi on threads", matrix("pi", "threads", cores)),
