@@ -38,7 +38,7 @@ from compare.measure.environment import collect_environment
 from compare.measure.invocations import measure_apart
 from compare.measure.progress import StudyProgress
 from compare.measure.results import read_json, write_csv, write_json
-from compare.measure.rounds import ExtraTime, batches, measure, measure_wide, too_wide
+from compare.measure.rounds import batches, measure, measure_wide, too_wide
 from compare.measure.stragglers import measure_stragglers
 from compare.render import plots
 from compare.render.report import render
@@ -167,11 +167,12 @@ def plan_cells(
 
 def run_study(cells: Sequence[Cell], preset: Preset, repeat: int) -> None:
     """Measure every batch of cells in plan order (the matrix first), then the straggler
-    experiment, then extra rounds where intervals are wide, with progress."""
+    experiment, then the preset's extra rounds where ranges are wide, then the headline's
+    cells again in fresh processes, with progress."""
     straggling = [c for c in cells if c.experiment == Experiment.STRAGGLERS]
     planned = batches([c for c in cells if c.experiment != Experiment.STRAGGLERS])
     progress = StudyProgress(planned, repeat, later=len(straggling) * repeat)
-    extra, rng = ExtraTime(preset.extra_seconds), random.Random(ORDER_SEED)
+    rng = random.Random(ORDER_SEED)
     for batch in planned:
         if any(cell.backend == experiments.BEST_PROCESS for cell in batch.cells):
             experiments.choose_best_process(cells, functools.partial(fastest, Analysis(cells)))
@@ -180,8 +181,8 @@ def run_study(cells: Sequence[Cell], preset: Preset, repeat: int) -> None:
     measure_stragglers(straggling, repeat, rng, progress.say)
     wide = [c for batch in planned for c in batch.cells if not c.error and too_wide(c)]
     if preset.extra_rounds and wide:
-        progress.say(f"extra rounds for the {len(wide)} cells whose interval is over 10% wide")
-        measure_wide(planned, preset.extra_rounds, extra, rng)
+        progress.say(f"extra rounds for the {len(wide)} cells whose range is over 10% wide")
+        measure_wide(planned, preset.extra_rounds, rng)
     if preset.invocations:
         headline = [cell for *_, cell in headline_cells(Analysis(cells)) if not cell.error]
         rounds = preset.invocation_rounds

@@ -119,12 +119,17 @@ def agreement(estimate: Callable[[list[Sample]], Interval], invocations: int) ->
     return agreed / SIMULATIONS
 
 
-def test_two_default_runs_agree_on_a_headline_cell_at_least_95_percent_of_the_time():
-    assert agreement(the_studys, PRESETS["default"].invocations) >= 0.95
+HEADLINE_SPEEDUPS = 8
+"""Per regime's job, threads and the best process: pi, word count, fetch, compress."""
+
+
+def test_two_default_runs_agree_on_all_the_headlines_speedups_at_least_94_percent_of_the_time():
+    each = agreement(the_studys, PRESETS["default"].invocations)
+    assert each**HEADLINE_SPEEDUPS >= 0.94, f"{each:.2%} a cell"
 
 
 def test_a_95_percent_interval_of_the_median_holds_another_runs_median_far_less_often():
-    """The other run's median has noise of its own: that is why the study cuts 99%."""
+    """The other run's median has noise of its own: that is why the study cuts 99.9%."""
 
     def cut_for_95(drawn: list[Sample]) -> Interval:
         return median_interval(cell(drawn).invocation_values, 0.95)

@@ -17,9 +17,9 @@ from backends.process import default_start_method
 from compare.analyse.analysis import Analysis
 from compare.analyse.headline import fastest
 from compare.cells import Cell, Sample
-from compare.design.datasets import generated
+from compare.design.datasets import WARM_UP_FRACTION, WARM_UP_LEAST, generated
 from compare.design.experiments import BEST_PROCESS, choose_best_process
-from compare.measure.rounds import ExtraTime, batches, measure, measure_wide, too_wide
+from compare.measure.rounds import batches, measure, measure_wide, too_wide
 from jobs.wordcount import WordCount
 from mapreduce import driver
 from mapreduce.driver import PHASES
@@ -148,13 +148,26 @@ def sampled(ratios: list[float]) -> Cell:
     return Cell("matrix", "pi", "pi", 100, "pool", 2, samples=samples)
 
 
+def test_every_input_warms_up_on_a_fiftieth_of_itself_whatever_its_records_cost():
+    """Inputs are sized by time, not bytes: fetch's 8 KB of URLs take as long as 20 MB of
+    text, and a warm-up cut by bytes alone would be the whole of it."""
+    for job in ("fetch", "wordcount", "sort"):
+        for size in (7_800, 300_000):
+            dataset = generated(job, size)
+            warm = dataset.warm_up
+            assert warm is not None and warm.warm_up is None
+            assert warm.paths != dataset.paths and warm.name.startswith(f"{job} ")
+            assert 0 < warm.size <= max(size // WARM_UP_FRACTION, WARM_UP_LEAST)
+    assert generated("fetch", WARM_UP_LEAST).warm_up is None  # small: warms up on itself
+
+
 def test_an_interval_over_ten_percent_from_its_median_is_wide():
     assert not too_wide(sampled([1.90, 1.92, 1.95, 1.91]))
     assert too_wide(sampled([1.50, 1.92, 1.95]))
     assert not too_wide(sampled([]))
 
 
-def test_extra_rounds_go_to_wide_cells_only_and_stop_when_the_time_is_spent():
+def test_extra_rounds_go_to_wide_cells_only():
     dataset = generated("wordcount", 30_000)
     reference = Cell("matrix", "wordcount", dataset.name, dataset.size, "sequential", 1)
     wide = Cell("matrix", "wordcount", dataset.name, dataset.size, "threads", 2)
@@ -165,9 +178,7 @@ def test_extra_rounds_go_to_wide_cells_only_and_stop_when_the_time_is_spent():
     wide.samples = [Sample(1 / r, 1.0, {}, "d", 1.0) for r in (0.5, 1.0, 1.5)]
     narrow.samples = [Sample(1 / r, 1.0, {}, "d", 1.0) for r in (1.0, 1.0, 1.01)]
     planned_batches = batches([reference, wide, narrow])
-    measure_wide(planned_batches, 2, ExtraTime(0), random.Random(1))
-    assert len(wide.samples) == 3  # no extra time: nothing more
-    measure_wide(planned_batches, 2, ExtraTime(None), random.Random(1))
+    measure_wide(planned_batches, 2, random.Random(1))
     assert len(wide.samples) == 5 and len(narrow.samples) == 3
 
 

@@ -49,10 +49,12 @@ def test_an_interval_is_the_narrowest_pair_of_order_statistics_that_reaches_its_
         widest = depth == 1 and interval.level < CONFIDENCE  # too few values for the level
         assert interval.level >= CONFIDENCE > deeper or widest
     assert median_interval([3.0, 1.0, 2.0]).label == "75%"
-    assert median_interval([float(i) for i in range(6)]).label == "96%"
-    assert median_interval([float(i) for i in range(10)]).label == "99%"
-    deep = median_interval([float(i) for i in range(14)])
-    assert (deep.low, deep.high) == (1.0, 12.0)
+    assert median_interval([float(i) for i in range(6)]).label == "96.8%"  # floored
+    assert median_interval([float(i) for i in range(10)]).label == "99.8%"
+    widest = median_interval([float(i) for i in range(14)])
+    assert (widest.low, widest.high, widest.label) == (0.0, 13.0, "99.9%")
+    deep = median_interval([float(i) for i in range(16)])
+    assert (deep.low, deep.high) == (1.0, 14.0)
 
 
 def test_rounds_of_one_process_give_their_range_and_claim_no_level():
@@ -75,7 +77,7 @@ def test_a_cell_measured_in_fresh_processes_takes_one_value_per_invocation():
     assert sorted(pool.invocation_values) == pytest.approx(sorted(medians))
     interval = paired_interval(pool, None)
     assert interval == median_interval(pool.invocation_values)
-    assert (interval.low, interval.high, interval.label) == pytest.approx((1.1, 2.0, "96%"))
+    assert (interval.low, interval.high, interval.label) == pytest.approx((1.1, 2.0, "96.8%"))
 
 
 def test_too_few_pairs_give_no_interval_and_no_claim():

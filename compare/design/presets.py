@@ -60,9 +60,7 @@ class Preset:
     full_grid: bool = False
     """Every worker count of ``worker_counts(full=True)``, not only the core count."""
     extra_rounds: int = 0
-    """Extra rounds a batch may take for cells whose interval is wide."""
-    extra_seconds: float | None = None
-    """Seconds the whole study may spend on extra rounds (None: no limit)."""
+    """Extra rounds for the cells whose range is wide, for a steadier median."""
     shuffle: str = "auto"
     """How intermediate data travels in every cell: ``auto``, the engine's default (through
     files on process backends, in memory on sequential and threads)."""
@@ -136,9 +134,9 @@ PRESETS = {
         name="default",
         description=(
             "seven jobs sized to about 1.15 s sequential, every backend at the core count, "
-            "three rounds (more where a range is wide), the headline's cells again in 10 fresh "
-            "processes, the granularity and input-size sweeps and the straggler experiment "
-            "on sort; about 5 minutes on 2 cores"
+            "three rounds, the headline's cells again in 14 fresh processes, the granularity "
+            "and input-size sweeps and the straggler experiment on sort; about 5 minutes on "
+            "2 cores"
         ),
         repeat=3,
         sizes={job: size for job, size in DEFAULT_SIZES.items() if job not in FULL_ONLY},
@@ -147,10 +145,8 @@ PRESETS = {
         start_method=None,
         baseline_size=500_000,
         scale_out_jobs=("pi",),
-        extra_rounds=3,
-        extra_seconds=10,
         straggler_jobs=("sort",),
-        invocations=10,
+        invocations=14,
         calibrate=True,
     ),
     "full": Preset(
@@ -170,7 +166,7 @@ PRESETS = {
         extra_rounds=3,
         straggler_jobs=("sort", "wordcount"),
         straggler_scenarios=("normal", "backup tasks", *STRAGGLER_SCENARIOS[1:]),
-        invocations=10,
+        invocations=14,
         calibrate=True,
     ),
     "large": Preset(

@@ -23,10 +23,11 @@ some 100,000 of them, and every full collection during a run would walk
 them all, slowing a run in this process (sequential, threads, and workers
 forked from it) by up to a third against one in a fresh process.
 
-Once every batch has run, the cells whose interval still reaches further
-than ``WIDE`` from the median get extra rounds (with the sequential run),
-the matrix's first and the widest batch first, up to the preset's cap and
-while its extra time lasts.
+Once every batch has run, where the preset asks for it (``full``), the
+cells whose range reaches further than ``WIDE`` from the median get extra
+rounds (with the sequential run), for a steadier median: more rounds of one
+process never narrow a range, and add nothing of the variance between
+processes, which the headline's fresh processes measure.
 """
 
 from __future__ import annotations
@@ -219,25 +220,9 @@ def widest(batch: Batch) -> float:
     return reach
 
 
-class ExtraTime:
-    """The seconds the study may spend on extra rounds (None: no limit)."""
-
-    def __init__(self, seconds: float | None) -> None:
-        self.left = seconds
-
-    def allows(self) -> bool:
-        return self.left is None or self.left > 0
-
-    def spend(self, seconds: float) -> None:
-        if self.left is not None:
-            self.left -= seconds
-
-
-def measure(
-    batch: Batch, rounds: int, rng: random.Random, more: Callable[[], bool] | None = None
-) -> None:
-    """Open the batch's backends, warm up, and time ``rounds`` rounds (fewer once ``more``
-    says no); errors are recorded per cell."""
+def measure(batch: Batch, rounds: int, rng: random.Random) -> None:
+    """Open the batch's backends, warm up, and time ``rounds`` rounds; errors are recorded
+    per cell."""
     reference = batch.reference
     read_through(reference.source.paths)
     gc.collect()  # then the study's own objects (libraries, plans, samples so far) are kept
@@ -259,8 +244,6 @@ def measure(
             return
         try:
             for _ in range(rounds):
-                if more is not None and not more():
-                    break
                 measure_round(running[0], running[1:], rng)
         except Exception as exc:  # the sequential run failed: nothing left to pair with
             reference.error = one_line(exc)
@@ -275,25 +258,15 @@ def unpaired(batch: Batch) -> None:
         )
 
 
-def measure_wide(
-    planned: Sequence[Batch], rounds: int, extra: ExtraTime, rng: random.Random
-) -> None:
-    """Up to ``rounds`` more rounds for the cells whose interval is wide, the matrix's
-    first (the headline comes from it), widest batch first, while the extra time lasts."""
+def measure_wide(planned: Sequence[Batch], rounds: int, rng: random.Random) -> None:
+    """``rounds`` more rounds for the cells whose range is wide, the matrix's first (the
+    headline comes from it), widest batch first."""
     for batch in sorted(
         planned, key=lambda b: (b.reference.experiment != Experiment.MATRIX, -widest(b))
     ):
         wide = [cell for cell in batch.cells if not cell.error and too_wide(cell)]
-        if not wide or not extra.allows():
-            continue
-        started = time.perf_counter()
-        measure(
-            Batch(batch.reference, wide),
-            rounds,
-            rng,
-            more=lambda wide=wide: extra.allows() and any(too_wide(c) for c in wide),
-        )
-        extra.spend(time.perf_counter() - started)
+        if wide:
+            measure(Batch(batch.reference, wide), rounds, rng)
 
 
 def read_through(paths: Sequence[str], block: int = 1 << 20) -> None:

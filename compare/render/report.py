@@ -8,6 +8,7 @@ from tabulate import tabulate
 
 from compare.analyse.analysis import Analysis
 from compare.analyse.headline import REGIMES
+from compare.analyse.statistics import median_interval
 from compare.measure.calibration import Scale
 from compare.measure.environment import python_label
 from compare.render.tables import HEADLINE, Table
@@ -15,38 +16,38 @@ from compare.render.tables import HEADLINE, Table
 METHOD = (
     "Cells run in rounds: for each job and input, every backend is opened once (start-up "
     "timed apart) and warmed up on a small input, then each round runs sequential first and "
-    "every other cell once, in a shuffled order; {repeat} rounds, and up to {extra} more "
-    "for cells whose interval reaches over 10% from the median (while the preset's extra "
-    "time lasts). Tables quote the median and the min-max of a cell's runs. A cell's "
-    "speedup is the median of its per-round ratios (the round's sequential run over the "
-    "cell's), which cancels most of a shared machine's drift; in brackets, the range of those "
-    "ratios, labelled `range of N runs`: the rounds of one process leave out the variance "
-    "between processes, so no confidence is claimed for it. {apart}An interval that holds "
-    "1.0 is said to be within noise, a winner is named only when its interval lies above "
-    "the others', and a value a correct run cannot give is marked SUSPECT and kept out of "
-    "the findings. CPU use is the CPU seconds of this process and all its children over wall "
-    "seconds (100% = one core busy); efficiency is speedup over workers. See docs/STUDY.md "
-    "for the method."
+    "every other cell once, in a shuffled order; {repeat} rounds{extra}. Tables quote the "
+    "median and the min-max of a cell's runs. A cell's speedup is the median of its "
+    "per-round ratios (the round's sequential run over the cell's), which cancels most of a "
+    "shared machine's drift; in brackets, the range of those ratios, labelled `range of N "
+    "runs`: the rounds of one process leave out the variance between processes, so no "
+    "confidence is claimed for it. {apart}An interval that holds 1.0 is said to be within "
+    "noise, a winner is named only when its interval lies above the others', and a value a "
+    "correct run cannot give is marked SUSPECT and kept out of the findings. CPU use is the "
+    "CPU seconds of this process and all its children over wall seconds (100% = one core "
+    "busy); efficiency is speedup over workers. See docs/STUDY.md for the method."
 )
 
 APART = (
     "The headline's cells are then measured again in {invocations} fresh processes, "
     "{rounds} round(s) each; their speedup is the median of the invocations' medians, and "
-    "its interval the order statistics of those that hold the true median with the "
-    "probability printed beside it, whatever the distribution (99% for 10 invocations: "
-    "another run's median lands inside it 97% of the time). "
+    "its interval the pair of those values that holds the true median with the probability "
+    "printed beside it, whatever the distribution ({level} for {invocations} values: {pair}). "
 )
 
 
 def method(header: dict[str, Any]) -> str:
     """The method paragraph for the study that ``header`` describes."""
     invocations = header.get("invocations", 0)
-    apart = (
-        APART.format(invocations=invocations, rounds=header.get("invocation_rounds", 1))
-        if invocations
-        else ""
-    )
-    return METHOD.format(repeat=header["repeat"], extra=header.get("extra_rounds", 0), apart=apart)
+    apart = ""
+    if invocations:
+        cut = median_interval([float(rank) for rank in range(1, invocations + 1)])
+        pair = "their range" if cut.low == 1 else f"x({cut.low:g}) to x({cut.high:g}) in order"
+        rounds = header.get("invocation_rounds", 1)
+        apart = APART.format(invocations=invocations, rounds=rounds, level=cut.label, pair=pair)
+    extra = header.get("extra_rounds", 0)
+    more = f", and up to {extra} more for cells whose range reaches over 10% from the median"
+    return METHOD.format(repeat=header["repeat"], extra=more if extra else "", apart=apart)
 
 
 def environment_rows(environment: dict[str, Any]) -> list[list[str]]:
