@@ -22,7 +22,7 @@ from typing import Any, ClassVar, TypeVar
 from backends import relay
 from backends.environment import forget_missing_main
 from backends.errors import BackendError, WorkerLost, one_line, out_of_memory
-from backends.signals import STOPPING_SIGNALS, held_back
+from backends.signals import CUTTING_SIGNALS, held_back
 
 T = TypeVar("T")
 
@@ -223,9 +223,9 @@ class Backend(abc.ABC):
 
     @property
     def held_while_starting(self) -> tuple[int, ...]:
-        """The stopping signals held back while the workers start: a pool half started
-        cannot be stopped cleanly."""
-        return STOPPING_SIGNALS
+        """The signals held back while the workers start (the stopping ones and the
+        deadline's timer): a pool half started cannot be stopped cleanly."""
+        return CUTTING_SIGNALS
 
     @property
     def cannot_start(self) -> str:
@@ -240,10 +240,11 @@ class Backend(abc.ABC):
     def close(self) -> None:
         """Stop the workers, at once even if tasks are running; none outlives this call.
 
-        A stopping signal that arrives meanwhile waits until the workers are
-        stopped: a close cut half way would leave a pool that hangs later.
+        A stopping signal or the deadline's timer that arrives meanwhile waits
+        until the workers are stopped: a close cut half way would leave a pool
+        that hangs later.
         """
-        with held_back(*STOPPING_SIGNALS):
+        with held_back(*CUTTING_SIGNALS):
             self._stop()
         if self.starts_processes:
             relay.flush()

@@ -40,7 +40,7 @@ from backends.environment import (
 )
 from backends.errors import BackendError, WorkerLost, causes
 from backends.folders import run_folder
-from backends.signals import STOPPING_SIGNALS, receiving, stop_requested
+from backends.signals import CUTTING_SIGNALS, receiving, stop_requested
 
 CONNECT_SECONDS = 10
 """How long to try to reach a scheduler before giving up."""
@@ -198,7 +198,7 @@ class DaskBackend(Backend):
     def held_while_starting(self) -> tuple[int, ...]:
         """All while a local cluster starts (one that receives one is abandoned); none while
         connecting to a running cluster: a Ctrl-C may cut that short."""
-        return STOPPING_SIGNALS if self.scheduler is None else ()
+        return CUTTING_SIGNALS if self.scheduler is None else ()
 
     def open(self) -> Backend:
         if self.scheduler is None:  # the local cluster's nannies start processes

@@ -8,9 +8,12 @@ is skipped, never silently passed.
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 import backends
+from backends.signals import BLOCKS, STOPPING_SIGNALS, TIMER_SIGNALS
 
 PROCESS_BACKENDS = ["pool", "futures", "joblib"]
 WORKER_COUNTS = [1, 2, 4]
@@ -40,6 +43,31 @@ PROCESS_NAMES = by_name(PROCESS_BACKENDS)
 EVERY_BACKEND = [
     backend_param(name, workers) for name in backends.names() for workers in WORKER_COUNTS
 ] + [backend_param(name, 2, "spawn") for name in PROCESS_BACKENDS]
+
+
+def signal_state() -> dict[str, object]:
+    """This process's handlers of the stopping and timer signals, and this thread's mask."""
+    state: dict[str, object] = {
+        signal.Signals(signum).name: signal.getsignal(signum)
+        for signum in (*STOPPING_SIGNALS, *TIMER_SIGNALS)
+    }
+    if BLOCKS:
+        state["blocked"] = sorted(signal.pthread_sigmask(signal.SIG_BLOCK, ()))
+    return state
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Each test leaves the signals as it found them.  A handler or a block left behind
+    fails later tests, not the one that left it: a child process inherits a blocked
+    signal, and a Ctrl-C noted by a handler whose block has ended stops nothing."""
+    before = signal_state()
+    result = yield
+    after = signal_state()
+    changed = {name: after[name] for name in before if after[name] != before[name]}
+    if changed:
+        pytest.fail(f"the test left the signals changed: {changed}", pytrace=False)
+    return result
 
 
 @pytest.fixture(scope="module", params=EVERY_BACKEND)

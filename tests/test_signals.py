@@ -22,7 +22,7 @@ import pytest
 from jobs.pi import Pi
 from tests.campaign import cut_start_up
 from tests.cli_runs import STOPPED_WITHIN, busy_run, stop
-from tests.conftest import EVERY_NAME, PROCESS_NAMES, installed
+from tests.conftest import EVERY_NAME, PROCESS_NAMES, installed, signal_state
 from tests.helpers import alive, start_cli, wait_for
 
 
@@ -284,6 +284,29 @@ def test_a_stop_while_the_driver_waits_leaves_no_futures_lock_held(kind, seed):
         while time.monotonic() < until:
             first_done(futures, 0)
 
+    before = signal_state()
     for _ in range(100):
         stop_at_random(kind, rng.uniform(0.0005, 0.005), waiting)
         assert not held_here(locks), "a stop left a future's lock held"
+        assert signal_state() == before, "a stop left a signal's handler changed"
+
+
+@pytest.mark.parametrize("kind", ["ctrl-c", "deadline"])
+@pytest.mark.parametrize("seed", range(2))
+def test_a_stop_at_any_moment_of_holding_signals_back_leaves_them_as_they_were(kind, seed):
+    """Stopped at 100 random moments of blocks that hold the signals back and block
+    Ctrl-C, as a pool's start does: every handler and the mask are put back."""
+    from backends.signals import CUTTING_SIGNALS, held_back
+
+    rng = random.Random(seed)
+
+    def holding() -> None:
+        until = time.monotonic() + 5
+        while time.monotonic() < until:
+            with held_back(*CUTTING_SIGNALS):
+                pass
+
+    before = signal_state()
+    for _ in range(100):
+        stop_at_random(kind, rng.uniform(0.0005, 0.005), holding)
+        assert signal_state() == before, "a stop left a signal's handler or block changed"
