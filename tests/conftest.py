@@ -96,6 +96,16 @@ def corpus(tmp_path):
     return path
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite runs as from a terminal, where Ctrl-C stops a program, however it was
+    started.  A shell script that starts it in the background (``tests &``, as CI's second
+    lane does) starts it with Ctrl-C ignored, which every process it starts would inherit:
+    Python installs no handler for a signal ignored when it starts, and the tests of
+    Ctrl-C would test that instead."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--part",
