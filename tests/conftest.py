@@ -13,7 +13,7 @@ import signal
 import pytest
 
 import backends
-from backends.signals import BLOCKS, STOPPING_SIGNALS, TIMER_SIGNALS
+from backends.signals import BLOCKS, CUTTING_SIGNALS, current_mask
 
 PROCESS_BACKENDS = ["pool", "futures", "joblib"]
 WORKER_COUNTS = [1, 2, 4]
@@ -48,11 +48,10 @@ EVERY_BACKEND = [
 def signal_state() -> dict[str, object]:
     """This process's handlers of the stopping and timer signals, and this thread's mask."""
     state: dict[str, object] = {
-        signal.Signals(signum).name: signal.getsignal(signum)
-        for signum in (*STOPPING_SIGNALS, *TIMER_SIGNALS)
+        signal.Signals(signum).name: signal.getsignal(signum) for signum in CUTTING_SIGNALS
     }
     if BLOCKS:
-        state["blocked"] = sorted(signal.pthread_sigmask(signal.SIG_BLOCK, ()))
+        state["blocked"] = sorted(current_mask())
     return state
 
 
